@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install the system packages Qifang needs when they are missing: a CJK font (Chinese
+# glyphs in charts and PDFs) and Pango (WeasyPrint's text layout). Acts only as root on
+# Debian/Ubuntu; elsewhere it says what to install and leaves the machine alone.
+set -euo pipefail
+
+need=()
+if ! (command -v fc-list >/dev/null && fc-list :lang=zh family | grep -q .); then
+    need+=(fonts-noto-cjk fontconfig)
+fi
+if ! ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0'; then
+    need+=(libpango-1.0-0 libpangoft2-1.0-0)
+fi
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "Installing system packages: ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    fc-cache -f >/dev/null 2>&1 || true
+else
+    echo "Qifang needs these system packages: ${need[*]}" >&2
+    echo "  Debian/Ubuntu: sudo apt-get install ${need[*]}" >&2
+    echo "  Windows/macOS: a CJK font such as Microsoft YaHei or PingFang SC is found automatically." >&2
+fi

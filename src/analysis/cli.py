@@ -1,0 +1,137 @@
+"""The ``qifang`` command: parses arguments and calls one function per subcommand.
+
+Errors Qifang raises on purpose (:class:`~analysis.errors.QifangError`) are printed
+as their message and fix, with a non-zero exit and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from .errors import QifangError
+
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except QifangError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug, not bad input: say so, without a wall of traceback
+        if os.environ.get("QIFANG_DEBUG"):
+            raise
+        print(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in Qifang, not in your data. Please report it with the command "
+            "you ran; set QIFANG_DEBUG=1 to see the traceback.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="qifang",
+        description="Qifang (企访): enterprise-visit survey data to policy briefs and drafts.",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser("sample", help="write the seeded synthetic sample survey")
+    s.add_argument("--out", type=Path, default=None, help="folder (default data/sample)")
+    s.add_argument("--firms", type=int, default=None, help="firms visited per wave (1500)")
+    s.add_argument("--seed", type=int, default=None, help="random seed")
+    s.set_defaults(func=_sample)
+
+    v = sub.add_parser("validate", help="check exports against the questionnaire")
+    v.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="visits export, and optionally the requests ledger and the frame",
+    )
+    v.add_argument("--instrument", type=Path, default=None, help="questionnaire YAML or XLSForm")
+    v.add_argument("--sheet", default=None, help="worksheet of an Excel workbook")
+    v.add_argument("--all", action="store_true", help="print every problem (default: first 200)")
+    v.set_defaults(func=_validate)
+    return p
+
+
+def _sample(args) -> int:
+    from .sample import DEFAULT_FIRMS, DEFAULT_OUT, DEFAULT_SEED, generate_sample, write_sample
+
+    firms = args.firms if args.firms is not None else DEFAULT_FIRMS
+    if firms < 50:
+        raise QifangError(f"--firms {firms} is too small", "give at least 50 firms per wave")
+    start = time.perf_counter()
+    sample = generate_sample(firms=firms, seed=args.seed if args.seed is not None else DEFAULT_SEED)
+    made = time.perf_counter()
+    paths = write_sample(sample, args.out or DEFAULT_OUT)
+    done = time.perf_counter()
+    per_wave = sample.visits.groupby("wave").size()
+    print(
+        f"Synthetic sample written to {paths[0].parent}/ "
+        f"(generated in {made - start:.1f} s, written in {done - made:.1f} s)"
+    )
+    print(
+        f"  visits.csv    {len(sample.visits):>10,} visits  "
+        + ", ".join(f"{w}: {n:,}" for w, n in per_wave.items())
+    )
+    print(f"  requests.csv  {len(sample.requests):>10,} requests")
+    print(
+        f"  frame.csv     {len(sample.frame):>10,} strata, "
+        f"{int(sample.frame.groupby('wave').firms.sum().iloc[-1]):,} registered firms in "
+        f"{sample.frame.wave.max()}"
+    )
+    return 0
+
+
+def _validate(args) -> int:
+    from .instrument import load_instrument
+    from .validate import validate
+
+    inst = load_instrument(args.instrument)
+    report = validate(args.paths, instrument=inst, sheet=args.sheet)
+    limit = None if args.all else 200
+    for label, items in (("ERROR", report.errors), ("warning", report.warnings)):
+        for p in items[:limit]:
+            print(f"{label}: {p}")
+        if limit is not None and len(items) > limit:
+            print(f"… and {len(items) - limit:,} more {label.lower()}s (use --all to list them)")
+    for ld in report.loaded:
+        prov = ld.provenance
+        how = prov.encoding or f"sheet {prov.sheet!r}"
+        errors = sum(p.severity == "error" for p in report.problems if p.path == prov.path)
+        warnings = sum(p.severity == "warning" for p in report.problems if p.path == prov.path)
+        print(
+            f"{Path(prov.path).name}: {prov.rows:,} rows read as {ld.form} ({how}); "
+            f"{errors:,} error(s), {warnings:,} warning(s)"
+        )
+    if report.ok:
+        print("OK: no errors" + (f" ({len(report.warnings)} warnings)" if report.warnings else ""))
+        return 0
+    print(
+        f"FAILED: {len(report.errors):,} error(s) — fix them and run qifang validate again",
+        file=sys.stderr,
+    )
+    return EXIT_PROBLEMS
+
+
+if __name__ == "__main__":
+    sys.exit(main())

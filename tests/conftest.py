@@ -1,0 +1,27 @@
+"""Shared fixtures. Test data lives in tests/data/ (see tests/data/make_fixtures.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+EXPORTS = DATA / "exports"
+INSTRUMENTS = DATA / "instruments"
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+
+
+@pytest.fixture(scope="session")
+def instrument():
+    from analysis.instrument import load_instrument
+
+    return load_instrument()
+
+
+@pytest.fixture(scope="session")
+def sample_visits():
+    from analysis.load import load
+
+    return load(SAMPLE / "visits.csv").data
