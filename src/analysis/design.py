@@ -1,0 +1,643 @@
+"""Design-based estimation: weights, strata, clusters, calibration and Taylor SEs.
+
+A :class:`Design` binds a DataFrame to how it was sampled (weights, strata, primary
+sampling units, finite-population correction) and estimates means, totals and shares,
+overall or by domain, with the standard errors R's ``survey`` package gives:
+Taylor linearisation, PSUs taken as sampled with replacement within strata, a
+one-stage finite-population correction, and calibration (raking, post-stratification)
+accounted for as ``svyrecvar()`` does. Comparisons between domains and the
+design-adjusted chi-square are in :mod:`analysis.compare`.
+
+The module knows nothing of the questionnaire: every variable is a column name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from analysis import _variance
+from analysis.errors import DesignError
+
+LONELY_PSU = ("fail", "adjust", "certainty", "remove")
+
+
+class Design:
+    """A survey sample with its design, ready for estimation.
+
+    Parameters
+    ----------
+    data : the respondents, one row each; never modified.
+    weights : column of sampling weights. When None and ``fpc`` gives population
+        counts, the base weight is N_h / n_h (population over sampled PSUs of the
+        stratum); with ``fpc`` as sampling fractions it is 1 / f_h; with neither,
+        every row weighs 1 (an unweighted simple random sample).
+    strata : stratum column, or a list of columns whose combination is the stratum.
+        None: one stratum.
+    psu : primary sampling unit (cluster) column or list of columns. Codes are taken
+        within stratum (R's ``nest=TRUE``). None: each row is its own PSU.
+    fpc : finite-population correction column, constant within strata: either the
+        number of PSUs in the stratum's population (R's ``fpc``; for firms sampled
+        directly, the number of firms) or, when every value is <= 1, the sampling
+        fraction. None: no correction (sampling with replacement).
+    lonely_psu : what a stratum with a single PSU contributes to the variance, as
+        R's ``options(survey.lonely.psu=)``: ``"fail"`` (default) raises a
+        DesignError naming the strata; ``"adjust"`` centres the lone PSU at zero, the
+        grand mean of a mean's or share's linearised values (conservative);
+        ``"certainty"`` and ``"remove"`` make it contribute nothing (use
+        ``"certainty"`` when the unit was taken with certainty). A stratum whose
+        ``fpc`` says it was fully enumerated never fails: it has no variance.
+        The default fails because the choice changes the standard errors and
+        belongs in the brief's methods note, not in a silent default.
+    confidence : level of the confidence intervals, overridable per call.
+
+    Raises
+    ------
+    DesignError
+        unknown column; missing values in a design column; missing, negative or
+        non-numeric weights; an ``fpc`` that varies within a stratum, mixes
+        fractions and counts or is smaller than the stratum's sample; a stratum
+        with a single PSU while ``lonely_psu="fail"``.
+
+    Notes
+    -----
+    Standard errors match R's ``svydesign(id=~psu, strata=~strata,
+    weights=~weights, fpc=~fpc)`` with ``svymean``/``svytotal``/``svyby``.
+    Intervals use Student's t with the design's degrees of freedom (PSUs minus
+    strata holding respondents of the cell), as ``svyciprop`` does; R's
+    ``confint()`` on a mean uses the normal quantile instead, so its intervals are
+    slightly narrower.
+
+    Examples
+    --------
+    >>> d = Design(df, weights="pw", strata="stype", fpc="fpc")
+    >>> d.mean("api00")                          # doctest: +SKIP
+       estimate        se      ci_low     ci_high   df    n
+    0  662.2874  9.408941  643.732188  680.842538  197  200
+    """
+
+    __slots__ = ("_confidence", "_data", "_engine", "_lonely", "_w")
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        weights: str | None = None,
+        strata: str | Sequence[str] | None = None,
+        psu: str | Sequence[str] | None = None,
+        fpc: str | None = None,
+        lonely_psu: str = "fail",
+        confidence: float = 0.95,
+    ) -> None:
+        if not isinstance(data, pd.DataFrame):
+            raise DesignError(
+                f"data must be a pandas DataFrame, not {type(data).__name__}",
+                "pass the survey table as a DataFrame",
+            )
+        if len(data) == 0:
+            raise DesignError("the data has no rows", "check the file or filter that made it")
+        if lonely_psu not in LONELY_PSU:
+            raise DesignError(
+                f"lonely_psu={lonely_psu!r} is not an option",
+                f"use one of {', '.join(map(repr, LONELY_PSU))}",
+            )
+        _check_confidence(confidence)
+        if strata is not None:
+            h, labels = _codes(data, _names(data, strata, "strata"), "strata")
+        else:
+            h, labels = np.zeros(len(data), np.int64), ["(all)"]
+        p = _codes(data, _names(data, psu, "psu"), "psu")[0] if psu is not None else None
+        name = _names(data, fpc, "fpc")[0] if fpc is not None else None
+        x = None if fpc is None else _numeric_values(data[name], name, "fpc needs numbers")
+        structure, base = _variance.build(h, labels, p, x, name, data.index, lonely_psu)
+        self._data = data
+        self._engine = _variance.Engine(structure)
+        self._w = _weights(data, weights) if weights is not None else base
+        self._lonely = lonely_psu
+        self._confidence = float(confidence)
+
+    # -- read-only views -------------------------------------------------------------
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """The DataFrame the design was built on."""
+        return self._data
+
+    @property
+    def weights(self) -> pd.Series:
+        """The (calibrated, if raked or post-stratified) weight of each row."""
+        return pd.Series(self._w, index=self._data.index, name="weight")
+
+    @property
+    def df(self) -> int:
+        """Design degrees of freedom: PSUs minus strata (those with positive weight)."""
+        rows = np.flatnonzero(self._w > 0)
+        return int(self._domain_df(rows, np.zeros(len(rows), np.int64), 1)[0])
+
+    @property
+    def confidence(self) -> float:
+        """Default level of confidence intervals."""
+        return self._confidence
+
+    @property
+    def lonely_psu(self) -> str:
+        """How single-PSU strata are treated (see the class docstring)."""
+        return self._lonely
+
+    def __repr__(self) -> str:
+        s = self._engine.s
+        cal = "; ".join(step.label for step in self._engine.steps) or "none"
+        return (
+            f"Design(rows={len(self._data)}, strata={s.H}, psu={s.C}, df={self.df}, "
+            f"weight total={self._w.sum():.6g}, calibration: {cal})"
+        )
+
+    # -- estimates -------------------------------------------------------------------
+
+    def mean(
+        self, var: str, by: str | Sequence[str] | None = None, confidence: float | None = None
+    ) -> pd.DataFrame:
+        """Weighted mean of a numeric column, overall or by domain.
+
+        Parameters
+        ----------
+        var : numeric (or boolean) column. Missing values leave the row out of the
+            cell as R's ``na.rm=TRUE`` does; the design itself is kept.
+        by : domain column or columns. Domains are estimated within the full design
+            (rows outside a domain count as zeros), never by subsetting it.
+        confidence : interval level; default the design's.
+
+        Returns
+        -------
+        DataFrame with the ``by`` columns, then ``estimate, se, ci_low, ci_high,
+        df, n``: ``df`` the degrees of freedom of the t interval, ``n`` the rows
+        with a value in the cell. An empty domain gives ``n=0`` and NaN.
+
+        Raises
+        ------
+        DesignError
+            unknown column, non-numeric or infinite values.
+
+        Examples
+        --------
+        >>> design.mean("api00", by="stype")            # doctest: +SKIP
+        """
+        y = self._numeric(var, "mean()")
+        dom, D, table = self._domains(by)
+        rows, z, k, est, n = self._linearise_mean(y, dom, D)
+        se = _variance.se(self._cov_blocks(rows, z, k, D, 1)[:, 0, 0])
+        se[n == 0] = np.nan
+        df = self._domain_df(rows, k, D)
+        low, high = _variance.t_interval(est, se, df, self._level(confidence))
+        return _frame(
+            table, {"estimate": est, "se": se, "ci_low": low, "ci_high": high, "df": df, "n": n}
+        )
+
+    def total(
+        self, var: str, by: str | Sequence[str] | None = None, confidence: float | None = None
+    ) -> pd.DataFrame:
+        """Estimated population total of a numeric column, overall or by domain.
+
+        Parameters, return value and errors as :meth:`mean`. Rows missing ``var``
+        count as zero (R's ``na.rm=TRUE``): with item non-response the total covers
+        the respondents who answered only.
+
+        Examples
+        --------
+        >>> design.total("enroll")                      # doctest: +SKIP
+        """
+        y = self._numeric(var, "total()")
+        dom, D, table = self._domains(by)
+        rows = np.flatnonzero((dom >= 0) & ~np.isnan(y))
+        k = dom[rows]
+        z = self._w[rows] * y[rows]
+        n = np.bincount(k, minlength=D)
+        est = np.where(n > 0, np.bincount(k, z, minlength=D), np.nan)
+        se = _variance.se(self._cov_blocks(rows, z, k, D, 1)[:, 0, 0])
+        se[n == 0] = np.nan
+        df = self._domain_df(rows, k, D)
+        low, high = _variance.t_interval(est, se, df, self._level(confidence))
+        return _frame(
+            table, {"estimate": est, "se": se, "ci_low": low, "ci_high": high, "df": df, "n": n}
+        )
+
+    def proportion(
+        self,
+        var: str | Sequence[str],
+        by: str | Sequence[str] | None = None,
+        confidence: float | None = None,
+    ) -> pd.DataFrame:
+        """Weighted shares, with logit intervals that stay inside [0, 1].
+
+        Parameters
+        ----------
+        var : a categorical column (one row per level; all categories of a pandas
+            Categorical, else the levels seen), or a list of 0/1 indicator columns,
+            the options of a multi-select question (one row per column; each
+            column's missing values leave that row out of that option only).
+        by : domain column or columns, as in :meth:`mean`.
+        confidence : interval level; default the design's.
+
+        Returns
+        -------
+        DataFrame with the ``by`` columns, ``level`` (the category, or the indicator
+        column's name), ``estimate, se, ci_low, ci_high, df, n``; ``n`` counts the
+        rows answering in the domain (the base of the share).
+
+        Raises
+        ------
+        DesignError
+            unknown column; an indicator column with a value other than 0 or 1.
+
+        Notes
+        -----
+        The interval is R's ``svyciprop(method="logit")``:
+        expit(logit(p) +/- t_df * se / (p (1 - p))). When p is exactly 0 or 1 that
+        interval collapses, so the open side is the Clopper-Pearson bound for 0 (or
+        n) successes out of the cell's n respondents: [0, 1 - (alpha/2)^(1/n)]
+        (Korn and Graubard's choice of n when the design effect cannot be
+        estimated).
+
+        Examples
+        --------
+        >>> design.proportion("sch.wide", by="stype")              # doctest: +SKIP
+        >>> design.proportion(["need_loans", "need_land", "need_staff"])  # doctest: +SKIP
+        """
+        level = self._level(confidence)
+        dom, D, table = self._domains(by)
+        if isinstance(var, str):
+            codes, levels = _factor(self._column(var), var)
+            rows, k, est, n = self._linearise_share(codes, len(levels), dom, D)
+            L = len(levels)
+            V = self._cov_blocks(rows, self._w[rows], k, D, L)
+            J = _variance.share_jacobian(est, np.bincount(k // L, self._w[rows], minlength=D))
+            se = _variance.se(np.einsum("dlm,dmk,dlk->dl", J, V, J))
+            df = np.repeat(self._domain_df(rows, k // L, D), L)
+            names = list(levels)
+            est, se, n = est.ravel(), se.ravel(), np.repeat(n, L)
+            se[n == 0] = np.nan
+        else:
+            cols = _names(self._data, var, "proportion")
+            L = len(cols)
+            parts = []
+            for col in cols:
+                y = self._indicator(col)
+                rows, z, k, p, m = self._linearise_mean(y, dom, D)
+                s = _variance.se(self._cov_blocks(rows, z, k, D, 1)[:, 0, 0])
+                s[m == 0] = np.nan
+                parts.append((p, s, m, self._domain_df(rows, k, D)))
+            # domain-major order, like the categorical case
+            est, se, n, df = (np.stack([part[i] for part in parts], 1).ravel() for i in range(4))
+            names = cols
+        low, high = _variance.logit_interval(est, se, df, n, level)
+        out = {
+            "level": np.tile(np.asarray(names, dtype=object), D),
+            "estimate": est,
+            "se": se,
+            "ci_low": low,
+            "ci_high": high,
+            "df": df,
+            "n": n,
+        }
+        return _frame(None if table is None else table.loc[table.index.repeat(L)], out)
+
+    # -- calibration -----------------------------------------------------------------
+
+    def poststratify(self, variable: str, counts: Mapping[Hashable, float]) -> Design:
+        """A new design whose weights reproduce known population counts of one variable.
+
+        Parameters
+        ----------
+        variable : column defining the post-strata (every row needs a value).
+        counts : population count of each level, e.g. ``{"E": 4421, "H": 755}``.
+
+        Returns
+        -------
+        Design with weights w * N_g / sum_g(w); its standard errors remove the
+        post-stratum means from the linearised values, as R's ``postStratify()``.
+
+        Raises
+        ------
+        DesignError
+            missing values in ``variable``; a level in the data without a count, or
+            with a count but no respondents; counts that are not positive numbers.
+
+        Examples
+        --------
+        >>> design.poststratify("stype", {"E": 4421, "H": 755, "M": 1018})  # doctest: +SKIP
+        """
+        codes, target = self._margin(variable, counts)
+        totals = np.bincount(codes, self._w, minlength=len(target))
+        w = self._w * (target / totals)[codes]
+        block = _variance.Block(codes, len(target), np.ones(len(w)), w)
+        step = _variance.Step((block,), np.diag(1 / target), f"poststratify({variable})")
+        return self._calibrated(w, step)
+
+    def rake(
+        self,
+        margins: Mapping[str, Mapping[Hashable, float]],
+        tol: float = 1e-10,
+        max_iter: int = 1000,
+    ) -> Design:
+        """A new design raked (iterative proportional fitting) to several known margins.
+
+        Parameters
+        ----------
+        margins : ``{variable: {level: population count}}``; every margin must sum
+            to the same population total.
+        tol : convergence: the largest relative gap between a weighted margin and its
+            target. R's ``rake()`` stops once margins are within 1 unit, so its
+            estimates can differ from these in the fifth or sixth digit.
+        max_iter : passes over the margins before giving up.
+
+        Returns
+        -------
+        Design with raked weights; its standard errors project the linearised values
+        off the margins as R's ``svyrecvar()`` does for a raked design (its
+        back-fitting taken to convergence).
+
+        Raises
+        ------
+        DesignError
+            as :meth:`poststratify` for each margin; margins with different totals;
+            no convergence (margins that no weights can meet, e.g. empty cells).
+
+        Examples
+        --------
+        >>> design.rake({"stype": {"E": 4421, "H": 755, "M": 1018},
+        ...              "sch.wide": {"No": 1072, "Yes": 5122}})     # doctest: +SKIP
+        """
+        if not isinstance(margins, Mapping) or not margins:
+            raise DesignError(
+                "rake() needs at least one margin", "pass {variable: {level: population count}}"
+            )
+        parsed = [(name, *self._margin(name, counts)) for name, counts in margins.items()]
+        sums = {name: target.sum() for name, _, target in parsed}
+        if max(sums.values()) - min(sums.values()) > 1e-6 * max(sums.values()):
+            raise DesignError(
+                "the margins do not describe the same population: totals "
+                + ", ".join(f"{name}={total:g}" for name, total in sums.items()),
+                "correct the population counts so every margin sums to the same total",
+            )
+        w = self._w.copy()
+        for _ in range(max_iter):
+            for _name, codes, target in parsed:
+                w *= (target / np.bincount(codes, w, minlength=len(target)))[codes]
+            gap = max(
+                np.max(np.abs(np.bincount(c, w, minlength=len(t)) / t - 1)) for _, c, t in parsed
+            )
+            if gap < tol:
+                break
+        else:
+            raise DesignError(
+                f"raking did not converge after {max_iter} passes (margins still off by "
+                f"{gap:.2g} relative)",
+                "check for levels combinations without respondents, or collapse levels",
+            )
+        inverse = np.where(w > 0, 1 / np.where(w > 0, w, 1), 0.0)
+        blocks = tuple(_variance.Block(c, len(t), inverse, w) for _, c, t in parsed)
+        step = _variance.Step(blocks, _variance.rake_solve(blocks), f"rake({', '.join(margins)})")
+        return self._calibrated(w, step)
+
+    # -- private: data access --------------------------------------------------------
+
+    def _level(self, confidence: float | None) -> float:
+        if confidence is None:
+            return self._confidence
+        _check_confidence(confidence)
+        return float(confidence)
+
+    def _column(self, name: str) -> pd.Series:
+        if not isinstance(name, str):
+            raise DesignError(
+                f"expected one column name, got {name!r}",
+                "pass the variable's column name as a string",
+            )
+        return self._data[_names(self._data, name, "variable")[0]]
+
+    def _numeric(self, name: str, what: str) -> np.ndarray:
+        return _numeric_values(self._column(name), name, f"{what} needs numbers")
+
+    def _indicator(self, name: str) -> np.ndarray:
+        y = _numeric_values(
+            self._column(name), name, "an option of a multi-select question must be a 0/1 column"
+        )
+        bad = ~np.isnan(y) & (y != 0) & (y != 1)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DesignError(
+                f"column {name!r} has the value {y[i]:g} in row {self._data.index[i]!r}; "
+                "an option of a multi-select question must be 0 or 1",
+                "recode the option as 1 = chosen, 0 = not chosen, empty = not asked",
+            )
+        return y
+
+    def _domains(self, by) -> tuple[np.ndarray, int, pd.DataFrame | None]:
+        """Domain code of each row (-1 outside every domain), count, domain table."""
+        n = len(self._data)
+        cols = _names(self._data, by, "by") if by is not None else []
+        if not cols:
+            return np.zeros(n, np.int64), 1, None
+        codes = np.zeros(n, np.int64)
+        valid = np.ones(n, bool)
+        levels = []
+        for col in cols:
+            c, u = _factor(self._data[col], col)
+            valid &= c >= 0
+            codes = codes * len(u) + np.maximum(c, 0)
+            levels.append((col, self._data[col].dtype, u))
+        if all(isinstance(dtype, pd.CategoricalDtype) for _, dtype, _ in levels):
+            # every category is a domain, sampled or not: empty ones report n = 0
+            keys = np.arange(int(np.prod([len(u) for _, _, u in levels])))
+            dom = np.where(valid, codes, -1)
+        else:
+            inv, keys = pd.factorize(codes[valid], sort=True)
+            keys = np.asarray(keys, dtype=np.int64)
+            dom = np.full(n, -1, np.int64)
+            dom[valid] = inv
+        table, rest = {}, keys
+        for col, dtype, u in reversed(levels):
+            idx = rest % len(u)
+            table[col] = (
+                pd.Categorical.from_codes(idx, dtype=dtype)
+                if isinstance(dtype, pd.CategoricalDtype)
+                else u.take(idx)
+            )
+            rest = rest // len(u)
+        return dom, len(keys), pd.DataFrame({col: table[col] for col in cols})
+
+    def _margin(self, variable: str, counts) -> tuple[np.ndarray, np.ndarray]:
+        """Row codes and population counts of a calibration variable."""
+        col = self._column(variable)
+        if not isinstance(counts, Mapping) or not counts:
+            raise DesignError(
+                f"population counts for {variable!r} must be a non-empty mapping {{level: count}}",
+                "pass e.g. {'E': 4421, 'H': 755}",
+            )
+        if col.isna().any():
+            row = col.index[col.isna().to_numpy()][0]
+            raise DesignError(
+                f"column {variable!r} is missing in row {row!r} (and "
+                f"{int(col.isna().sum()) - 1} more); every respondent needs a "
+                "calibration cell",
+                "fill or impute the column before calibrating",
+            )
+        keys = pd.Index(list(counts))
+        target = np.array([counts[key] for key in keys], dtype=float)
+        if not (np.isfinite(target) & (target > 0)).all():
+            raise DesignError(
+                f"population counts for {variable!r} must be positive numbers: {dict(counts)!r}",
+                "correct the counts (from the frame)",
+            )
+        codes = keys.get_indexer(col)
+        if (codes < 0).any():
+            unknown = sorted(map(str, pd.unique(col[codes < 0])))
+            raise DesignError(
+                f"levels {unknown} of {variable!r} have no population count (counts given "
+                f"for {[str(k) for k in keys]})",
+                "add their counts, or recode them into a level that has one",
+            )
+        empty = np.bincount(codes, self._w, minlength=len(keys)) <= 0
+        if empty.any():
+            raise DesignError(
+                f"levels {[str(k) for k in keys[empty]]} of {variable!r} have a population "
+                "count but no respondents with positive weight",
+                "collapse them with a neighbouring level (in data and counts alike)",
+            )
+        return codes.astype(np.int64), target
+
+    def _calibrated(self, w: np.ndarray, step: _variance.Step) -> Design:
+        new = object.__new__(Design)
+        for slot in Design.__slots__:
+            setattr(new, slot, getattr(self, slot))
+        new._w = w
+        new._engine = self._engine.calibrated(step)
+        return new
+
+    # -- private: linearisation ------------------------------------------------------
+
+    def _linearise_mean(self, y, dom, D):
+        """Rows used, linearised values z, their domain, estimates and counts."""
+        rows = np.flatnonzero((dom >= 0) & ~np.isnan(y))
+        k = dom[rows]
+        w = self._w[rows]
+        N = np.bincount(k, w, minlength=D)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            est = np.bincount(k, w * y[rows], minlength=D) / N
+            # centred per domain before any sum, so large means lose no digits
+            z = w * (y[rows] - est[k]) / N[k]
+        return rows, np.nan_to_num(z), k, est, np.bincount(k, minlength=D)
+
+    def _linearise_share(self, codes, L, dom, D):
+        """Rows used, their domain x level column, shares (D x L), counts (D)."""
+        rows = np.flatnonzero((dom >= 0) & (codes >= 0))
+        k = dom[rows] * L + codes[rows]
+        A = np.bincount(k, self._w[rows], minlength=D * L).reshape(D, L)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            est = A / A.sum(1, keepdims=True)
+        return rows, k, est, np.bincount(k // L, minlength=D)
+
+    def _cov_blocks(self, rows, z, k, nb, L):
+        return self._engine.cov(rows, z, k, nb, L)
+
+    def _domain_df(self, rows, k, D):
+        return self._engine.domain_df(rows, k, D, self._w)
+
+
+# -- helpers -----------------------------------------------------------------------
+
+
+def _names(data, names, role) -> list[str]:
+    """Column names as a list, each checked to be in the data."""
+    cols = [names] if isinstance(names, str) else list(names)
+    for col in cols:
+        if col not in data.columns:
+            raise DesignError(
+                f"{role} column {col!r} is not in the data",
+                f"use one of: {', '.join(map(str, list(data.columns)[:40]))}",
+            )
+    return cols
+
+
+def _codes(data, cols, role):
+    """Integer codes of the combination of columns, and a label per code."""
+    codes = np.zeros(len(data), np.int64)
+    for col in cols:
+        s = data[col]
+        if s.isna().any():
+            row = s.index[s.isna().to_numpy()][0]
+            raise DesignError(
+                f"{role} column {col!r} is missing in row {row!r} ({int(s.isna().sum())} rows)",
+                f"every respondent needs a {role}: fill the column or drop those rows",
+            )
+        c, u = pd.factorize(s)
+        codes = codes * len(u) + c
+    codes, uniques = pd.factorize(codes)
+    if role == "psu":  # PSUs are many and never named in messages
+        return codes.astype(np.int64), None
+    first = np.zeros(len(uniques), np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    parts = [data[col].iloc[first].to_numpy().astype(str) for col in cols]
+    return codes.astype(np.int64), ["|".join(p) for p in zip(*parts, strict=True)]
+
+
+def _weights(data, name):
+    name = _names(data, name, "weights")[0]
+    w = _numeric_values(data[name], name, "weights must be numbers")
+    bad = np.isnan(w) | (w < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        what = "missing" if np.isnan(w[i]) else f"negative ({w[i]:g})"
+        raise DesignError(
+            f"column {name!r} is {what} in row {data.index[i]!r} ({int(bad.sum())} such rows)",
+            "every respondent needs a weight >= 0: recompute the weights or drop the row "
+            "before building the design",
+        )
+    if w.sum() <= 0:
+        raise DesignError(f"column {name!r} is zero in every row", "check the weight column")
+    return w
+
+
+def _factor(s: pd.Series, name: str) -> tuple[np.ndarray, pd.Index]:
+    """Codes (-1 missing) and levels: all categories of a Categorical, else sorted."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return s.cat.codes.to_numpy(np.int64), pd.Index(s.cat.categories)
+    try:
+        codes, levels = pd.factorize(s, sort=True)
+    except TypeError:  # mixed types cannot be sorted: keep the order of appearance
+        codes, levels = pd.factorize(s)
+    return codes.astype(np.int64), pd.Index(levels)
+
+
+def _numeric_values(s: pd.Series, name: str, need: str) -> np.ndarray:
+    if not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)):
+        seen = s.dropna()
+        example = f", e.g. {seen.iloc[0]!r} in row {seen.index[0]!r}" if len(seen) else ""
+        raise DesignError(
+            f"column {name!r} is not numeric (dtype {s.dtype}{example}); {need}",
+            "convert it with pandas.to_numeric, or use proportion() for a categorical answer",
+        )
+    y = s.to_numpy(dtype=float, na_value=np.nan)
+    if np.isinf(y).any():
+        i = int(np.flatnonzero(np.isinf(y))[0])
+        raise DesignError(
+            f"column {name!r} is infinite in row {s.index[i]!r}",
+            "replace the value (or set it missing) before estimating",
+        )
+    return y
+
+
+def _check_confidence(confidence) -> None:
+    if not (isinstance(confidence, (int, float)) and 0 < confidence < 1):
+        raise DesignError(
+            f"confidence={confidence!r} is not a level between 0 and 1",
+            "use e.g. 0.95 for 95% intervals",
+        )
+
+
+def _frame(table: pd.DataFrame | None, columns: dict) -> pd.DataFrame:
+    out = pd.DataFrame(columns)
+    if table is None:
+        return out
+    return pd.concat([table.reset_index(drop=True), out], axis=1)
