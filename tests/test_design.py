@@ -109,21 +109,36 @@ def test_interval_uses_t_with_design_df_not_rs_normal_quantile(dstrat):
     assert (round(row.ci_low, 2), round(row.ci_high, 2)) == (643.73, 680.84)
     z = stats.norm.ppf(0.975)  # R's confint(): [643.85, 680.73]
     assert (round(row.estimate - z * row.se, 2), round(row.estimate + z * row.se, 2)) == (
-        643.85, 680.73)
+        643.85,
+        680.73,
+    )
 
 
 # -- generated R values (make_reference.R) --------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["dstrat", "dstrat_nofpc", "dclus1", "dclus1_nofpc", "dclus2",
-                                  "rclus1_tight", "pclus1", "pstrat", "rclus1"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "dstrat",
+        "dstrat_nofpc",
+        "dclus1",
+        "dclus1_nofpc",
+        "dclus2",
+        "rclus1_tight",
+        "pclus1",
+        "pstrat",
+        "rclus1",
+    ],
+)
 def test_estimates_match_r(name, designs, r_values):
     design = designs[name]
     # rclus1 is R's rake() with its default stopping rule (margins within 1 unit),
     # ours runs to convergence: they agree to 4 significant digits only
     rtol, atol = (1e-4, 1e-5) if name == "rclus1" else (1e-6, 1e-6)
-    rows = r_values[(r_values.design == name)
-                    & r_values.statistic.isin(["svymean", "svytotal", "proportion"])]
+    rows = r_values[
+        (r_values.design == name) & r_values.statistic.isin(["svymean", "svytotal", "proportion"])
+    ]
     assert len(rows) > 30
     for ref in rows.itertuples():
         by = ref.by.split("|") if ref.by else None
@@ -176,8 +191,9 @@ def test_weights_from_population_counts_are_n_over_n(apistrat, dstrat):
     from_fpc = Design(apistrat, strata="stype", fpc="fpc")
     expected = apistrat.fpc / apistrat.groupby("stype").stype.transform("size")
     np.testing.assert_allclose(from_fpc.weights, expected)
-    pd.testing.assert_frame_equal(from_fpc.mean("api00", by="stype"),
-                                  dstrat.mean("api00", by="stype"), rtol=1e-6)
+    pd.testing.assert_frame_equal(
+        from_fpc.mean("api00", by="stype"), dstrat.mean("api00", by="stype"), rtol=1e-6
+    )
 
 
 def test_fpc_as_sampling_fraction_equals_population_counts(apistrat, dstrat):
@@ -196,8 +212,9 @@ def test_no_weights_no_fpc_is_an_equal_weight_sample(apistrat):
 
 def test_fpc_lowers_the_standard_error(designs):
     for with_fpc, without in [("dstrat", "dstrat_nofpc"), ("dclus1", "dclus1_nofpc")]:
-        assert (designs[with_fpc].mean("api00").se.iloc[0]
-                < designs[without].mean("api00").se.iloc[0])
+        assert (
+            designs[with_fpc].mean("api00").se.iloc[0] < designs[without].mean("api00").se.iloc[0]
+        )
 
 
 def test_strata_and_psu_can_be_lists_of_columns(apistrat):
@@ -214,20 +231,27 @@ def test_psu_codes_are_nested_in_strata(apiclus1):
     # districts numbered 1, 2, ... afresh in each stratum: the same code, two PSUs
     data["cluster"] = data.groupby("st").dnum.rank(method="dense").astype(int)
     local = Design(data, weights="pw", strata="st", psu="cluster")
-    pd.testing.assert_frame_equal(local.mean("api00"),
-                                  Design(data, weights="pw", strata="st", psu="dnum").mean("api00"))
+    pd.testing.assert_frame_equal(
+        local.mean("api00"), Design(data, weights="pw", strata="st", psu="dnum").mean("api00")
+    )
     assert local.df == 15 - 2
 
 
 def test_element_psus_equal_explicit_one_row_psus(apistrat, dstrat):
     explicit = Design(apistrat, weights="pw", strata="stype", fpc="fpc", psu="snum")
-    for d1, d2 in [(dstrat, explicit),
-                   (dstrat.rake({"sch.wide": POP_SCHWIDE, "awards": {"No": 2000, "Yes": 4194}}),
-                    explicit.rake({"sch.wide": POP_SCHWIDE, "awards": {"No": 2000, "Yes": 4194}}))]:
-        pd.testing.assert_frame_equal(d1.proportion("awards", by="stype"),
-                                      d2.proportion("awards", by="stype"))
-        pd.testing.assert_frame_equal(d1.total("enroll", by="sch.wide"),
-                                      d2.total("enroll", by="sch.wide"))
+    for d1, d2 in [
+        (dstrat, explicit),
+        (
+            dstrat.rake({"sch.wide": POP_SCHWIDE, "awards": {"No": 2000, "Yes": 4194}}),
+            explicit.rake({"sch.wide": POP_SCHWIDE, "awards": {"No": 2000, "Yes": 4194}}),
+        ),
+    ]:
+        pd.testing.assert_frame_equal(
+            d1.proportion("awards", by="stype"), d2.proportion("awards", by="stype")
+        )
+        pd.testing.assert_frame_equal(
+            d1.total("enroll", by="sch.wide"), d2.total("enroll", by="sch.wide")
+        )
 
 
 def test_sparse_psu_totals_equal_dense_ones(dclus1, monkeypatch):
@@ -281,7 +305,10 @@ def test_empty_domains_give_a_row_with_n_zero_not_an_error(apistrat):
     # all answers missing in a domain: acs.k3 is asked of elementary schools only
     by_type = design.mean("acs.k3", by="stype")
     assert by_type.n.tolist() == [97, 0, 0, 0] and by_type.estimate.isna().tolist()[1:] == [
-        True, True, True]
+        True,
+        True,
+        True,
+    ]
 
 
 def test_rows_missing_the_domain_belong_to_no_domain(apistrat):
@@ -340,8 +367,9 @@ def test_confidence_level_per_call_and_per_design(apistrat, dstrat):
     narrow = dstrat.proportion("awards", confidence=0.9).iloc[0]
     assert wide.ci_low < narrow.ci_low < narrow.estimate < narrow.ci_high < wide.ci_high
     design90 = Design(apistrat, weights="pw", strata="stype", fpc="fpc", confidence=0.9)
-    assert design90.mean("api00").ci_low.iloc[0] == dstrat.mean(
-        "api00", confidence=0.9).ci_low.iloc[0]
+    assert (
+        design90.mean("api00").ci_low.iloc[0] == dstrat.mean("api00", confidence=0.9).ci_low.iloc[0]
+    )
 
 
 # -- calibration ------------------------------------------------------------------------
@@ -369,13 +397,16 @@ def test_poststratification_reproduces_counts_and_chains(apistrat, dstrat):
 # -- errors ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"weights": "weight"}, r"weights column 'weight' is not in the data"),
-    ({"strata": ["stype", "region"]}, r"strata column 'region' is not in the data"),
-    ({"weights": "pw", "lonely_psu": "average"}, r"lonely_psu='average' is not an option"),
-    ({"confidence": 95}, r"confidence=95 is not a level between 0 and 1"),
-    ({"weights": "name"}, r"column 'name' is not numeric .*'Open Magnet"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"weights": "weight"}, r"weights column 'weight' is not in the data"),
+        ({"strata": ["stype", "region"]}, r"strata column 'region' is not in the data"),
+        ({"weights": "pw", "lonely_psu": "average"}, r"lonely_psu='average' is not an option"),
+        ({"confidence": 95}, r"confidence=95 is not a level between 0 and 1"),
+        ({"weights": "name"}, r"column 'name' is not numeric .*'Open Magnet"),
+    ],
+)
 def test_bad_design_arguments_raise_design_errors(apistrat, kwargs, message):
     with pytest.raises(DesignError, match=message):
         Design(apistrat, **kwargs)
@@ -420,8 +451,11 @@ def test_estimating_an_unknown_or_text_column_raises(dstrat):
 def test_bad_calibration_targets_are_refused(dstrat, apistrat):
     with pytest.raises(DesignError, match=r"levels \['M'\] of 'stype' have no population count"):
         dstrat.poststratify("stype", {"E": 4421, "H": 755})
-    with pytest.raises(DesignError, match=r"levels \['X'\] of 'stype' have a population count "
-                                          r"but no respondents"):
+    with pytest.raises(
+        DesignError,
+        match=r"levels \['X'\] of 'stype' have a population count "
+        r"but no respondents",
+    ):
         dstrat.poststratify("stype", {**POP_TYPES, "X": 10})
     with pytest.raises(DesignError, match=r"not describe the same population"):
         dstrat.rake({"stype": POP_TYPES, "sch.wide": {"No": 1, "Yes": 2}})

@@ -18,7 +18,7 @@ from collections.abc import Hashable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from analysis import _variance
+from analysis import _columns, _variance
 from analysis.errors import DesignError
 
 LONELY_PSU = ("fail", "adjust", "certainty", "remove")
@@ -102,18 +102,23 @@ class Design:
                 f"lonely_psu={lonely_psu!r} is not an option",
                 f"use one of {', '.join(map(repr, LONELY_PSU))}",
             )
-        _check_confidence(confidence)
+        _columns.check_confidence(confidence)
         if strata is not None:
-            h, labels = _codes(data, _names(data, strata, "strata"), "strata")
+            strata = _columns.columns(data, strata, "strata")
+            h, labels = _columns.group_codes(data, strata, "strata")
         else:
             h, labels = np.zeros(len(data), np.int64), ["(all)"]
-        p = _codes(data, _names(data, psu, "psu"), "psu")[0] if psu is not None else None
-        name = _names(data, fpc, "fpc")[0] if fpc is not None else None
-        x = None if fpc is None else _numeric_values(data[name], name, "fpc needs numbers")
+        p = None
+        if psu is not None:
+            p = _columns.group_codes(data, _columns.columns(data, psu, "psu"), "psu")[0]
+        x = name = None
+        if fpc is not None:
+            name = _columns.columns(data, fpc, "fpc")[0]
+            x = _columns.numeric(data[name], name, "fpc needs numbers")
         structure, base = _variance.build(h, labels, p, x, name, data.index, lonely_psu)
         self._data = data
         self._engine = _variance.Engine(structure)
-        self._w = _weights(data, weights) if weights is not None else base
+        self._w = _columns.weights(data, weights) if weights is not None else base
         self._lonely = lonely_psu
         self._confidence = float(confidence)
 
@@ -209,11 +214,7 @@ class Design:
         """
         y = self._numeric(var, "total()")
         dom, D, table = self._domains(by)
-        rows = np.flatnonzero((dom >= 0) & ~np.isnan(y))
-        k = dom[rows]
-        z = self._w[rows] * y[rows]
-        n = np.bincount(k, minlength=D)
-        est = np.where(n > 0, np.bincount(k, z, minlength=D), np.nan)
+        rows, z, k, est, n = self._linearise_total(y, dom, D)
         se = _variance.se(self._cov_blocks(rows, z, k, D, 1)[:, 0, 0])
         se[n == 0] = np.nan
         df = self._domain_df(rows, k, D)
@@ -267,7 +268,7 @@ class Design:
         level = self._level(confidence)
         dom, D, table = self._domains(by)
         if isinstance(var, str):
-            codes, levels = _factor(self._column(var), var)
+            codes, levels = _columns.factor(self._column(var), var)
             rows, k, est, n = self._linearise_share(codes, len(levels), dom, D)
             L = len(levels)
             V = self._cov_blocks(rows, self._w[rows], k, D, L)
@@ -278,7 +279,7 @@ class Design:
             est, se, n = est.ravel(), se.ravel(), np.repeat(n, L)
             se[n == 0] = np.nan
         else:
-            cols = _names(self._data, var, "proportion")
+            cols = _columns.columns(self._data, var, "proportion")
             L = len(cols)
             parts = []
             for col in cols:
@@ -405,7 +406,7 @@ class Design:
     def _level(self, confidence: float | None) -> float:
         if confidence is None:
             return self._confidence
-        _check_confidence(confidence)
+        _columns.check_confidence(confidence)
         return float(confidence)
 
     def _column(self, name: str) -> pd.Series:
@@ -414,13 +415,13 @@ class Design:
                 f"expected one column name, got {name!r}",
                 "pass the variable's column name as a string",
             )
-        return self._data[_names(self._data, name, "variable")[0]]
+        return self._data[_columns.columns(self._data, name, "variable")[0]]
 
     def _numeric(self, name: str, what: str) -> np.ndarray:
-        return _numeric_values(self._column(name), name, f"{what} needs numbers")
+        return _columns.numeric(self._column(name), name, f"{what} needs numbers")
 
     def _indicator(self, name: str) -> np.ndarray:
-        y = _numeric_values(
+        y = _columns.numeric(
             self._column(name), name, "an option of a multi-select question must be a 0/1 column"
         )
         bad = ~np.isnan(y) & (y != 0) & (y != 1)
@@ -436,14 +437,14 @@ class Design:
     def _domains(self, by) -> tuple[np.ndarray, int, pd.DataFrame | None]:
         """Domain code of each row (-1 outside every domain), count, domain table."""
         n = len(self._data)
-        cols = _names(self._data, by, "by") if by is not None else []
+        cols = _columns.columns(self._data, by, "by") if by is not None else []
         if not cols:
             return np.zeros(n, np.int64), 1, None
         codes = np.zeros(n, np.int64)
         valid = np.ones(n, bool)
         levels = []
         for col in cols:
-            c, u = _factor(self._data[col], col)
+            c, u = _columns.factor(self._data[col], col)
             valid &= c >= 0
             codes = codes * len(u) + np.maximum(c, 0)
             levels.append((col, self._data[col].dtype, u))
@@ -529,6 +530,14 @@ class Design:
             z = w * (y[rows] - est[k]) / N[k]
         return rows, np.nan_to_num(z), k, est, np.bincount(k, minlength=D)
 
+    def _linearise_total(self, y, dom, D):
+        """As :meth:`_linearise_mean`, for totals (z = w y, no centring)."""
+        rows = np.flatnonzero((dom >= 0) & ~np.isnan(y))
+        k = dom[rows]
+        z = self._w[rows] * y[rows]
+        n = np.bincount(k, minlength=D)
+        return rows, z, k, np.where(n > 0, np.bincount(k, z, minlength=D), np.nan), n
+
     def _linearise_share(self, codes, L, dom, D):
         """Rows used, their domain x level column, shares (D x L), counts (D)."""
         rows = np.flatnonzero((dom >= 0) & (codes >= 0))
@@ -546,94 +555,6 @@ class Design:
 
 
 # -- helpers -----------------------------------------------------------------------
-
-
-def _names(data, names, role) -> list[str]:
-    """Column names as a list, each checked to be in the data."""
-    cols = [names] if isinstance(names, str) else list(names)
-    for col in cols:
-        if col not in data.columns:
-            raise DesignError(
-                f"{role} column {col!r} is not in the data",
-                f"use one of: {', '.join(map(str, list(data.columns)[:40]))}",
-            )
-    return cols
-
-
-def _codes(data, cols, role):
-    """Integer codes of the combination of columns, and a label per code."""
-    codes = np.zeros(len(data), np.int64)
-    for col in cols:
-        s = data[col]
-        if s.isna().any():
-            row = s.index[s.isna().to_numpy()][0]
-            raise DesignError(
-                f"{role} column {col!r} is missing in row {row!r} ({int(s.isna().sum())} rows)",
-                f"every respondent needs a {role}: fill the column or drop those rows",
-            )
-        c, u = pd.factorize(s)
-        codes = codes * len(u) + c
-    codes, uniques = pd.factorize(codes)
-    if role == "psu":  # PSUs are many and never named in messages
-        return codes.astype(np.int64), None
-    first = np.zeros(len(uniques), np.int64)
-    first[codes[::-1]] = np.arange(len(codes))[::-1]
-    parts = [data[col].iloc[first].to_numpy().astype(str) for col in cols]
-    return codes.astype(np.int64), ["|".join(p) for p in zip(*parts, strict=True)]
-
-
-def _weights(data, name):
-    name = _names(data, name, "weights")[0]
-    w = _numeric_values(data[name], name, "weights must be numbers")
-    bad = np.isnan(w) | (w < 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        what = "missing" if np.isnan(w[i]) else f"negative ({w[i]:g})"
-        raise DesignError(
-            f"column {name!r} is {what} in row {data.index[i]!r} ({int(bad.sum())} such rows)",
-            "every respondent needs a weight >= 0: recompute the weights or drop the row "
-            "before building the design",
-        )
-    if w.sum() <= 0:
-        raise DesignError(f"column {name!r} is zero in every row", "check the weight column")
-    return w
-
-
-def _factor(s: pd.Series, name: str) -> tuple[np.ndarray, pd.Index]:
-    """Codes (-1 missing) and levels: all categories of a Categorical, else sorted."""
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        return s.cat.codes.to_numpy(np.int64), pd.Index(s.cat.categories)
-    try:
-        codes, levels = pd.factorize(s, sort=True)
-    except TypeError:  # mixed types cannot be sorted: keep the order of appearance
-        codes, levels = pd.factorize(s)
-    return codes.astype(np.int64), pd.Index(levels)
-
-
-def _numeric_values(s: pd.Series, name: str, need: str) -> np.ndarray:
-    if not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)):
-        seen = s.dropna()
-        example = f", e.g. {seen.iloc[0]!r} in row {seen.index[0]!r}" if len(seen) else ""
-        raise DesignError(
-            f"column {name!r} is not numeric (dtype {s.dtype}{example}); {need}",
-            "convert it with pandas.to_numeric, or use proportion() for a categorical answer",
-        )
-    y = s.to_numpy(dtype=float, na_value=np.nan)
-    if np.isinf(y).any():
-        i = int(np.flatnonzero(np.isinf(y))[0])
-        raise DesignError(
-            f"column {name!r} is infinite in row {s.index[i]!r}",
-            "replace the value (or set it missing) before estimating",
-        )
-    return y
-
-
-def _check_confidence(confidence) -> None:
-    if not (isinstance(confidence, (int, float)) and 0 < confidence < 1):
-        raise DesignError(
-            f"confidence={confidence!r} is not a level between 0 and 1",
-            "use e.g. 0.95 for 95% intervals",
-        )
 
 
 def _frame(table: pd.DataFrame | None, columns: dict) -> pd.DataFrame:
