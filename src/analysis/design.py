@@ -72,8 +72,8 @@ class Design:
 
     Examples
     --------
-    >>> d = Design(df, weights="pw", strata="stype", fpc="fpc")
-    >>> d.mean("api00")                          # doctest: +SKIP
+    >>> d = Design(apistrat, weights="pw", strata="stype", fpc="fpc")  # doctest: +SKIP
+    >>> d.mean("api00")  # doctest: +SKIP
        estimate        se      ci_low     ci_high   df    n
     0  662.2874  9.408941  643.732188  680.842538  197  200
     """
