@@ -70,7 +70,53 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--sheet", default=None, help="worksheet of an Excel workbook")
     v.add_argument("--all", action="store_true", help="print every problem (default: first 200)")
     v.set_defaults(func=_validate)
+
+    r = sub.add_parser("run", help="run the notebooks and write a brief (default: the sample)")
+    r.add_argument(
+        "assignments",
+        nargs="*",
+        metavar="NAME=VALUE",
+        help="parameters, e.g. region=海东市 wave=2025 lang=en",
+    )
+    r.add_argument("-f", "--params-file", type=Path, help="parameters from a YAML file")
+    r.add_argument("--name", help="the run folder's name (default from the parameters)")
+    r.add_argument("--out", type=Path, default=None, help="where run folders go (briefs/)")
+    r.set_defaults(func=_run)
+
+    b = sub.add_parser("batch", help="one brief per region (or industry, size), in parallel")
+    b.add_argument("--by", required=True, choices=("region", "industry", "size"))
+    b.add_argument("--workers", type=int, default=2, help="briefs made at once (2)")
+    b.add_argument("assignments", nargs="*", metavar="NAME=VALUE", help="shared parameters")
+    b.add_argument("-f", "--params-file", type=Path, help="parameters from a YAML file")
+    b.add_argument("--name", help="the batch folder's name (default <wave>-by-<by>)")
+    b.add_argument("--out", type=Path, default=None, help="where the batch folder goes")
+    b.set_defaults(func=_batch)
     return p
+
+
+def _params(args) -> dict:
+    from .params import parse_assignments, read_params_file
+
+    raw = read_params_file(args.params_file) if args.params_file else {}
+    raw.update(parse_assignments(args.assignments))
+    return raw
+
+
+def _run(args) -> int:
+    from .run import run
+
+    run(_params(args), out_root=args.out, name=args.name)
+    return 0
+
+
+def _batch(args) -> int:
+    from .batch import batch
+
+    result = batch(args.by, _params(args), workers=args.workers, out_root=args.out, name=args.name)
+    print(f"{len(result.done)} brief(s) in {result.seconds:.1f} s; index: {result.index}")
+    for value, error in result.failed.items():
+        print(f"FAILED {value}: {error}", file=sys.stderr)
+    return EXIT_PROBLEMS if result.failed else 0
 
 
 def _sample(args) -> int:

@@ -1,0 +1,278 @@
+"""Run the notebooks with papermill and export a brief: ``qifang run`` and ``qifang batch``.
+
+A run checks its parameters against the contract and the data before any kernel
+starts, executes ``notebooks/1-survey-analysis.ipynb`` (which writes ``findings.json``),
+then the brief and drafts notebooks, exports the brief to HTML and PDF, and writes
+``manifest.json``. Everything is written to a temporary folder that replaces
+``briefs/<run>/`` only when all of it succeeded: a failed run never replaces the last
+good brief. A failed run's executed notebooks are kept in ``briefs/<run>.failed/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from .errors import RunError
+from .iorw import sha256
+from .params import ROOT, Params, against_data, check
+
+NOTEBOOKS = ROOT / "notebooks"
+BRIEFS = ROOT / "briefs"
+ANALYSIS = "1-survey-analysis.ipynb"
+WRITING = ("2-policy-brief.ipynb", "3-proposal-drafts.ipynb")
+BRIEF_NOTEBOOK = "2-policy-brief.ipynb"
+PACKAGES = (
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "matplotlib",
+    "papermill",
+    "nbconvert",
+    "nbclient",
+    "ipykernel",
+    "weasyprint",
+    "jieba",
+    "python-docx",
+    "pyarrow",
+    "openpyxl",
+)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A finished run: its folder, the checked parameters and where the time went."""
+
+    folder: Path
+    params: Params
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def files(self) -> list[Path]:
+        return sorted(p for p in self.folder.rglob("*") if p.is_file())
+
+
+def slug(p: Params) -> str:
+    """A folder name for a parameter set, e.g. ``2025-haidong`` or ``2025-all-C-micro-en``."""
+    parts = [str(p.wave), p.region or "all"]
+    parts += [x for x in (p.industry, p.size) if x]
+    if p.lang != "zh":
+        parts.append(p.lang)
+    return "-".join(parts)
+
+
+def prepare(raw: dict | None = None) -> Params:
+    """Check parameters against the contract and against the data (loads the visits)."""
+    from .instrument import load_instrument
+    from .load import load
+
+    p = check(raw)
+    inst = load_instrument(p.instrument)
+    visits = load(p.visits, "visits", inst)
+    return against_data(p, visits.data, inst)
+
+
+def run(
+    raw: dict | None = None,
+    *,
+    out_root: str | Path | None = None,
+    name: str | None = None,
+    notebooks: str | Path | None = None,
+    log: Callable[[str], None] | None = print,
+) -> RunResult:
+    """Run the pipeline once and write ``<out_root>/<name>/``.
+
+    Parameters
+    ----------
+    raw : run parameters (see :class:`analysis.params.Params`); text values from the
+        command line are converted and checked.
+    out_root : where run folders go; default ``briefs/``.
+    name : the run folder's name; default from the parameters, e.g. ``2025-haidong``.
+    notebooks : the folder holding the three notebooks; default ``notebooks/``.
+    log : called with one line per stage; None for silence.
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    ParameterError
+        Before anything runs, for a bad parameter.
+    ValidationError, InputFileError
+        Before anything runs, for bad input files.
+    RunError
+        A notebook failed; the message names the notebook, the cell and the error.
+
+    Examples
+    --------
+    >>> result = run({"region": "海东市"})  # doctest: +SKIP
+    >>> result.folder.name
+    '2025-haidong'
+    """
+    say = log or (lambda _msg: None)
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    p = prepare(raw)
+    timings["check"] = time.perf_counter() - started
+    out_root = Path(out_root) if out_root is not None else BRIEFS
+    nb_dir = Path(notebooks) if notebooks is not None else NOTEBOOKS
+    name = name or slug(p)
+    out_root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=out_root))
+    failed = out_root / f"{name}.failed"
+    say(f"qifang run {name}: parameters checked ({timings['check']:.1f} s)")
+    try:
+        _execute(nb_dir / ANALYSIS, work, p, timings, say, failed)
+        with ThreadPoolExecutor(max_workers=len(WRITING)) as pool:
+            # The brief and the drafts read only findings.json: run them side by side.
+            jobs = [
+                pool.submit(_execute, nb_dir / nb, work, p, timings, say, failed) for nb in WRITING
+            ]
+            for job in jobs:
+                job.result()
+        _export(work, timings, say)
+        timings["total"] = time.perf_counter() - started
+        _manifest(work, p, nb_dir, timings)
+    except BaseException:
+        shutil.rmtree(failed, ignore_errors=True)
+        work.rename(failed)
+        raise
+    final = out_root / name
+    _swap(work, final)
+    say(f"done in {timings['total']:.1f} s: {final}")
+    return RunResult(final, p, timings)
+
+
+def _kernel_env() -> None:
+    # Kernels inherit these: a headless matplotlib backend, and a fixed hash seed so
+    # set and dict orders (and so every output byte) repeat from run to run.
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ["PYTHONHASHSEED"] = "0"
+
+
+def _execute(notebook: Path, work: Path, p: Params, timings: dict, say, failed: Path) -> None:
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    if not notebook.is_file():
+        raise RunError(f"notebook not found: {notebook}", "restore it from the repository")
+    _kernel_env()
+    params = {**p.to_dict(), "out_dir": str(work)}
+    start = time.perf_counter()
+    try:
+        pm.execute_notebook(
+            str(notebook),
+            str(work / notebook.name),
+            parameters=params,
+            kernel_name="python3",
+            cwd=str(notebook.parent),
+            progress_bar=False,
+            log_output=False,
+            kernel_manager_class=_kernel_manager_class(),
+        )
+    except PapermillExecutionError as exc:
+        source = " ".join(exc.source.strip().splitlines()[:1])[:80]
+        raise RunError(
+            f"notebook {notebook.name} failed in cell {exc.cell_index + 1} (`{source}`): "
+            f"{exc.ename}: {exc.evalue}",
+            f"the executed notebook is kept for debugging in {failed / notebook.name}; "
+            "the last good brief is unchanged",
+        ) from None
+    timings[notebook.stem] = time.perf_counter() - start
+    say(f"  {notebook.name}: {timings[notebook.stem]:.1f} s")
+
+
+def _kernel_manager_class():
+    """Kernels talk over Unix sockets where available: parallel runs then cannot clash
+    on TCP ports (a known race when many kernels start at once)."""
+    if os.name != "posix":
+        return "jupyter_client.manager.AsyncKernelManager"
+    return "analysis._kernel.IPCKernelManager"
+
+
+def _export(work: Path, timings: dict, say) -> None:
+    import nbformat
+
+    from .export import html_to_pdf, notebook_to_html
+
+    start = time.perf_counter()
+    nb = nbformat.read(work / BRIEF_NOTEBOOK, as_version=4)
+    findings = json.loads((work / "findings.json").read_text(encoding="utf-8"))
+    nb.metadata["title"] = findings.get("title", {}).get(
+        nb.metadata.get("papermill", {}).get("parameters", {}).get("lang", "zh"), "Qifang"
+    )
+    nbformat.write(nb, work / BRIEF_NOTEBOOK)
+    html = notebook_to_html(nb)
+    (work / "brief.html").write_text(html, encoding="utf-8")
+    timings["export_html"] = time.perf_counter() - start
+    start = time.perf_counter()
+    (work / "brief.pdf").write_bytes(html_to_pdf(html))
+    timings["export_pdf"] = time.perf_counter() - start
+    say(f"  brief.html {timings['export_html']:.1f} s, brief.pdf {timings['export_pdf']:.1f} s")
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version(), "qifang": _version("qifang")}
+    out.update({name: _version(name) for name in PACKAGES})
+    return out
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _manifest(work: Path, p: Params, nb_dir: Path, timings: dict) -> None:
+    inputs = {}
+    for name in ("visits", "requests", "frame", "instrument", "rules", "coding"):
+        path = getattr(p, name)
+        if path:
+            inputs[name] = {"path": path, "sha256": sha256(path)}
+    notebooks = {nb: {"sha256": sha256(nb_dir / nb)} for nb in (ANALYSIS, *WRITING)}
+    outputs = {
+        str(f.relative_to(work)): {"bytes": f.stat().st_size, "sha256": sha256(f)}
+        for f in sorted(work.rglob("*"))
+        if f.is_file() and f.name != "manifest.json"
+    }
+    manifest = {
+        "qifang": _version("qifang"),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "parameters": p.to_dict(),
+        "inputs": inputs,
+        "notebooks": notebooks,
+        "outputs": outputs,
+        "packages": _versions(),
+        "platform": f"{platform.system()} {platform.release()} ({sys.platform})",
+        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
+    }
+    (work / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+
+
+def _swap(work: Path, final: Path) -> None:
+    """Put the finished run in place: renames only, so the old brief is replaced in one
+    step and never left half-written."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
+        final.rename(old)
+    work.rename(final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(final.with_name(f"{final.name}.failed"), ignore_errors=True)
