@@ -124,3 +124,8 @@ class FontNotFoundError(QifangError):
 
 class RunError(QifangError):
     """A notebook of a run failed; names the notebook and the cell."""
+
+
+class CodingError(QifangError):
+    """A coding dictionary for open answers (YAML) cannot be loaded: missing file, bad
+    YAML, an unknown category or key, or a keyword that is not a non-empty string."""
