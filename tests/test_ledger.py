@@ -145,6 +145,11 @@ def test_small_wave_change(small_report):
 def test_wave_column_in_the_ledger_is_used(small, small_report):
     with_wave = small.assign(wave=small["visit_id"].str[2:6].astype(int))
     pd.testing.assert_frame_equal(wave_change(with_wave).table, small_report.waves.table)
+    t = follow_through(with_wave, by=["wave", "department"]).set_index(["wave", "department"])
+    assert t.loc[(2024, "natres"), "median_days"] == 100  # 70, 100, 548+
+    assert t.loc[(2025, "natres"), "requests"] == 2 and math.isnan(
+        t.loc[(2025, "natres"), "median_ci_high"]
+    )
 
 
 def test_results_are_json_friendly_and_hold_no_request_text(small_report):
@@ -218,8 +223,10 @@ def test_bad_parameters(small, small_visits):
         follow_through(small, as_of="last Tuesday")
     with pytest.raises(ParameterError, match="whole number of days"):
         overdue(small, days=-1)
-    with pytest.raises(ParameterError, match="cannot group"):
+    with pytest.raises(ParameterError, match=r"cannot group.*no such column"):
         follow_through(small, by="region")
+    with pytest.raises(ParameterError, match="one request"):
+        overdue(small, by="summary")
     with pytest.raises(ParameterError, match="no wave column"):
         wave_change(small)
     with pytest.raises(ParameterError, match="2 request"):

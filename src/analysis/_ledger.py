@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,12 +20,23 @@ from .errors import ParameterError, Problem, ValidationError
 STATUSES = ("resolved", "in_progress", "open")
 _REQUIRED = ("status", "raised_date", "resolved_date")
 _SOURCE = "requests ledger"
+# Grouping by these would list single requests; summary is the firm's own words.
+_NEVER_GROUP = ("request_id", "summary", "visit_id")
 
 
-def prepare(requests: pd.DataFrame, as_of) -> tuple[pd.DataFrame, pd.Timestamp, int]:
-    """The ledger reduced to what the statistics need, as of a date: group columns,
-    ``event`` (resolved by as_of), ``days`` (to resolution, or to as_of if censored),
-    and the status as of that date. The summary text is dropped here."""
+def prepare(
+    requests: pd.DataFrame, as_of, by: str | Sequence[str] | None = None
+) -> tuple[pd.DataFrame, pd.Timestamp, int]:
+    """The ledger reduced to what the statistics need, as of a date: group columns
+    (department, category, wave and those in ``by``), ``event`` (resolved by as_of),
+    ``days`` (to resolution, or to as_of if censored) and the status as of that date.
+    The summary text is dropped here."""
+    for c in [by] if isinstance(by, str) else list(by or []):
+        if c in _NEVER_GROUP:
+            raise ParameterError(
+                f"cannot group the ledger by {c!r}: each group would be one request",
+                "group by department, category or wave",
+            )
     missing = [c for c in _REQUIRED if c not in requests.columns]
     if missing:
         raise ValidationError(
@@ -56,7 +68,8 @@ def prepare(requests: pd.DataFrame, as_of) -> tuple[pd.DataFrame, pd.Timestamp, 
         {"status": status_then, "event": done.astype(int), "days": days.astype(float)},
         index=requests.index,
     )
-    for column in ("department", "category"):
+    extra = [by] if isinstance(by, str) else list(by or [])
+    for column in dict.fromkeys(["department", "category", "wave", *extra]):
         if column in requests.columns:
             ledger[column] = requests[column]
     return ledger[inside], as_of_ts, int((~inside).sum())
@@ -124,7 +137,8 @@ def group_columns(by, ledger: pd.DataFrame) -> list[str]:
     for c in cols:
         if c not in ledger.columns:
             raise ParameterError(
-                f"cannot group the ledger by {c!r}", "use department or category, or add the column"
+                f"cannot group the ledger by {c!r}: no such column",
+                "use department, category or wave, or add the column to the ledger",
             )
     return cols
 

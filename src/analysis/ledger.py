@@ -191,7 +191,8 @@ def follow_through(
     Parameters
     ----------
     requests : the ledger (see :func:`ledger_report`).
-    by : column(s) to group by (``"department"``, ``"category"``, …); None: overall.
+    by : column(s) of the ledger to group by (``"department"``, ``"category"``, a
+        ``wave`` column, …); None: overall. Not request_id, visit_id or summary.
     as_of : the as-of date; default the latest date in the ledger. A request resolved
         after it counts as in progress; one raised after it is left out.
 
@@ -219,7 +220,7 @@ def follow_through(
     --------
     >>> follow_through(requests, by="department")  # doctest: +SKIP
     """
-    ledger, _, _ = prepare(requests, as_of)
+    ledger, _, _ = prepare(requests, as_of, by)
     return resolution_table(ledger, group_columns(by, ledger))
 
 
@@ -254,7 +255,7 @@ def overdue(
     --------
     >>> overdue(requests, days=60, by="department")  # doctest: +SKIP
     """
-    ledger, _, _ = prepare(requests, as_of)
+    ledger, _, _ = prepare(requests, as_of, by)
     return count_overdue(ledger, check_days(days), group_columns(by, ledger))
 
 
