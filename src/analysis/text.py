@@ -82,7 +82,9 @@ class OpenAnswers:
     quotes: pd.DataFrame
 
 
-def code_answers(texts: Sequence[object] | pd.Series, scheme: CodingScheme | None = None):
+def code_answers(
+    texts: Sequence[object] | pd.Series, scheme: CodingScheme | None = None
+) -> pd.DataFrame:
     """Code open answers into categories.
 
     Parameters
