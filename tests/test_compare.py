@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from statsmodels.stats.multitest import multipletests
 
-from analysis.compare import ChiSquare, adjust_pvalues, chisq, difference
+from analysis.compare import ChiSquare, adjust_pvalues, chisq, difference, versus_all
 from analysis.design import Design
 from analysis.errors import DesignError
 
@@ -223,3 +223,54 @@ def test_adjust_pvalues_keeps_nan_and_index():
     np.testing.assert_allclose(q.dropna(), multipletests([0.01, 0.04, 0.03], method="fdr_bh")[1])
     with pytest.raises(DesignError, match=r"p-values must lie in \[0, 1\]"):
         adjust_pvalues([0.2, 1.5])
+
+
+# -- a domain against the whole (region against province) ------------------------------
+
+
+@pytest.mark.parametrize("name", ["dstrat", "dclus1", "rclus1_tight", "pclus1"])
+@pytest.mark.parametrize("variable", ["api00", "acs.k3"])
+def test_domain_versus_all_matches_r_svycontrast(name, variable, designs, r_values):
+    ref = r_values[
+        (r_values.design == name)
+        & (r_values.statistic == "versus_all")
+        & (r_values.variable == variable)
+    ]
+    out = versus_all(designs[name], variable, by="stype")
+    assert list(out.stype) == list(ref.domain) == ["E", "H", "M"]
+    np.testing.assert_allclose(out.estimate, ref.estimate, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(out.se, ref.se, rtol=1e-6, atol=1e-9)
+    tested = ref.se.to_numpy() > 1e-12
+    np.testing.assert_allclose(out.p_value[tested], ref.p_value[tested], rtol=1e-6)
+    # E holds every acs.k3 respondent: E against the whole is a domain against itself
+    assert (out.p_value[~tested & out.estimate.notna().to_numpy()] == 1).all()
+    assert (out.df.to_numpy() == ref.df.to_numpy()).all()
+
+
+def test_versus_all_is_narrower_than_treating_the_two_as_independent(dstrat):
+    out = versus_all(dstrat, "api00", by="stype")
+    naive = np.hypot(dstrat.mean("api00", by="stype").se, dstrat.mean("api00").se.iloc[0])
+    assert (out.se < naive).all()
+
+
+def test_versus_all_within_a_domain_compares_with_the_domain_only(dclus1):
+    inside = (dclus1.data["sch.wide"] == "Yes").to_numpy()
+    out = versus_all(dclus1, ["api00", "api99"], by="stype", domain=inside)
+    yes = dclus1.data[inside]
+    assert out.n_b.iloc[0] == len(yes) and list(out.variable[:2]) == ["api00", "api99"]
+    whole = np.average(yes.api00, weights=yes.pw)
+    assert out.estimate_b.iloc[0] == pytest.approx(whole)
+
+
+@pytest.mark.parametrize("name", ["dstrat", "dclus1", "rclus1_tight", "pclus1"])
+def test_joint_means_give_a_weighted_sum_of_means_with_rs_se(name, designs, r_values):
+    """Two means with different respondents, combined as an index combines dimensions."""
+    from analysis import _joint
+
+    design = designs[name]
+    ref = r_values[(r_values.design == name) & (r_values.statistic == "combination")].iloc[0]
+    Y = design.data[["api00", "acs.k3"]].to_numpy(float)
+    joint = _joint.means(design, Y, [(np.zeros(len(Y), np.int64), 1)])
+    est, se = joint.contrast(np.array([[0.25, 0.75]]))
+    assert est[0] == pytest.approx(ref.estimate, rel=1e-9)
+    assert se[0] == pytest.approx(ref.se, rel=1e-6)

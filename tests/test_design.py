@@ -463,3 +463,52 @@ def test_bad_calibration_targets_are_refused(dstrat, apistrat):
     design = Design(missing, weights="pw", strata="stype")
     with pytest.raises(DesignError, match=r"'awards' is missing in row 4"):
         design.poststratify("awards", {"No": 3000, "Yes": 3194})
+
+
+# -- derived columns, methods note, joint covariances ------------------------------------
+
+
+def test_assign_adds_columns_to_the_same_design(dstrat, apistrat):
+    derived = dstrat.assign(high=(apistrat.api00 > 700).to_numpy())
+    assert "high" not in dstrat.data.columns and "high" in derived.data.columns
+    np.testing.assert_array_equal(derived.weights, dstrat.weights)
+    raked = dstrat.poststratify("sch.wide", POP_SCHWIDE).assign(x=apistrat.api00)
+    pd.testing.assert_frame_equal(
+        raked.mean("x"), dstrat.poststratify("sch.wide", POP_SCHWIDE).mean("api00")
+    )
+
+
+def test_assign_refuses_misaligned_columns(dstrat, apistrat):
+    with pytest.raises(DesignError, match=r"'x' has 3 values for 200 rows"):
+        dstrat.assign(x=[1, 2, 3])
+    with pytest.raises(DesignError, match=r"Series on another index"):
+        dstrat.assign(x=apistrat.api00.reset_index(drop=True))
+
+
+def test_methods_note_is_plain_json_and_names_lonely_strata(apistrat, dclus1):
+    import json
+
+    design = Design(lonely_strata(apistrat), weights="pw", strata="st", lonely_psu="adjust")
+    note = design.methods
+    assert json.loads(json.dumps(note)) == note
+    assert note["lonely_psu"] == "adjust" and note["single_psu_strata"] == ["X"]
+    assert note["strata"] == ["st"] and note["psu"] == "each row" and note["df"] == 196
+    raked = dclus1.rake({"stype": POP_TYPES, "sch.wide": POP_SCHWIDE}).methods
+    assert raked["calibration"] == ["rake(stype, sch.wide)"] and raked["psu"] == ["dnum"]
+
+
+@pytest.mark.parametrize("name", ["dstrat", "dclus1", "pclus1", "rclus1_tight"])
+def test_rows_adding_to_several_columns_get_their_cross_products(name, designs):
+    """The engine with repeated rows (one row, several estimates) against two
+    independent routes: one column at a time, and the dense influence matrix."""
+    design = designs[name]
+    rng = np.random.default_rng(3)
+    rows = np.flatnonzero(design.data["sch.wide"].to_numpy() == "Yes")
+    Z = rng.normal(size=(len(rows), 3))
+    stacked = design._engine.cov(
+        np.repeat(rows, 3), Z.ravel(), np.tile(np.arange(3), len(rows)), 1, 3, repeated=True
+    )[0]
+    np.testing.assert_allclose(stacked, design._engine.cov_matrix(rows, Z), rtol=1e-10)
+    for j in range(3):
+        alone = design._engine.cov(rows, Z[:, j], np.zeros(len(rows), np.int64), 1, 1)[0, 0, 0]
+        assert stacked[j, j] == pytest.approx(alone, rel=1e-10)

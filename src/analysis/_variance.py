@@ -40,6 +40,7 @@ class Structure:
     between: np.ndarray  # per stratum: d / n, the factor of the squared stratum total
     lonely: np.ndarray  # per stratum: 1 - f for a single-PSU stratum, else 0
     labels: tuple = field(repr=False)
+    single: np.ndarray = field(repr=False)  # per stratum: a single PSU, not a census
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,8 @@ def build(h, labels, psu, fpc, fpc_name, index, lonely):
         d = np.where(n_h > 1, (1 - f) * n_h / (n_h - 1), 0.0)
         between = np.where(n_h > 1, d / n_h, 0.0)
     lone = np.where(lonely_h, 1 - f, 0.0) if lonely == "adjust" else np.zeros(H)
-    return Structure(h, c, psu_h, H, C, d, between, lone, tuple(labels)), base
+    structure = Structure(h, c, psu_h, H, C, d, between, lone, tuple(labels), lonely_h)
+    return structure, base
 
 
 def _fraction(x, name, index, h, n_h, labels):
@@ -188,26 +190,33 @@ class Engine:
                 psus = np.bincount(pd.unique(key) % D, minlength=D)
         return psus - (strata > 0).sum(0)
 
-    def cov(self, rows, z, k, nb, L):
+    def cov(self, rows, z, k, nb, L, repeated=False):
         """The nb blocks (L x L) of the covariance matrix of the nb * L column totals,
-        where each used row ``rows[i]`` adds ``z[i]`` to column ``k[i]``."""
+        where each used row ``rows[i]`` adds ``z[i]`` to column ``k[i]``.
+
+        ``repeated``: a row may appear several times in ``rows`` (adding to several
+        columns, e.g. the means of several variables); without it, each row is taken
+        to add to one column only, which lets element samples skip the PSU totals.
+        """
         s = self.s
         K = nb * L
         # one-pass sums of squares: exact zeros (a share fixed by the strata) may come
         # out as +-1e-9 of the estimate's scale, far below any reported digit
         S = np.bincount(s.h[rows] * K + k, z, minlength=s.H * K).reshape(s.H, K)
         DW = None
-        if s.c is None:
-            # each row is its own PSU: the PSU cross-products are diagonal
+        # with one row per PSU the row number is the PSU code (C = rows, psu_h = h)
+        psu = rows if s.c is None else s.c[rows]
+        if s.c is None and not repeated:
+            # each row is its own PSU and adds to one column: cross-products are diagonal
             WDW = np.zeros((nb, L, L))
             diag = np.bincount(k, s.d[s.h[rows]] * z * z, minlength=K).reshape(nb, L)
             WDW[:, np.arange(L), np.arange(L)] = diag
         elif s.C * K <= _DENSE_CELLS:
-            W = np.bincount(s.c[rows] * K + k, z, minlength=s.C * K).reshape(s.C, K)
+            W = np.bincount(psu * K + k, z, minlength=s.C * K).reshape(s.C, K)
             DW = W * s.d[s.psu_h][:, None]
             WDW = np.einsum("cdl,cdm->dlm", W.reshape(s.C, nb, L), DW.reshape(s.C, nb, L))
         else:
-            W = sparse.csr_matrix((z, (s.c[rows], k)), shape=(s.C, K))
+            W = sparse.csr_matrix((z, (psu, k)), shape=(s.C, K))
             DW = sparse.diags(s.d[s.psu_h]) @ W
             prod = (W.T @ DW).tocoo()
             same = prod.row // L == prod.col // L
@@ -226,6 +235,32 @@ class Engine:
         if s.lonely.any():
             # R's "adjust": the lone PSU's total deviates from zero, not from its stratum
             V += np.einsum("hdl,hdm->dlm", S3 * s.lonely[:, None, None], S3)
+        return V
+
+    def cov_matrix(self, rows, Z):
+        """Covariance matrix (L x L) of the column totals of Z, where each used row
+        ``rows[i]`` adds the whole vector ``Z[i]`` (e.g. the influence values of L
+        regression coefficients). Dense, so fast for many columns; same result as
+        :meth:`cov` with every row repeated once per column."""
+        s = self.s
+        n, L = Z.shape
+        if self.steps:  # calibration terms are written for the stacked form
+            k = np.tile(np.arange(L), n)
+            return self.cov(np.repeat(rows, L), Z.ravel(), k, 1, L, repeated=True)[0]
+        if s.c is None:
+            W, h = Z, s.h[rows]
+        else:
+            # PSU totals: sort rows by PSU and add each run
+            c = s.c[rows]
+            order = np.argsort(c, kind="stable")
+            c = c[order]
+            starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+            W, h = np.add.reduceat(Z[order], starts, axis=0), s.psu_h[c[starts]]
+        WDW = W.T @ (W * s.d[h][:, None])
+        S = np.column_stack([np.bincount(h, W[:, j], minlength=s.H) for j in range(L)])
+        V = WDW - S.T @ (S * s.between[:, None])
+        if s.lonely.any():
+            V += S.T @ (S * s.lonely[:, None])
         return V
 
     def _calibration(self) -> dict:

@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from analysis import _columns, _variance
+from analysis import _columns, _joint, _variance
 from analysis.design import Design
 from analysis.errors import DesignError
 
@@ -165,6 +165,89 @@ def difference(
     if table_w is None:
         return frame
     return pd.concat([table_w.loc[table_w.index.repeat(L)].reset_index(drop=True), frame], axis=1)
+
+
+def versus_all(
+    design: Design,
+    var: str | Sequence[str],
+    by: str,
+    *,
+    domain=None,
+    confidence: float | None = None,
+) -> pd.DataFrame:
+    """Each domain's mean against the mean of all of them (a region against the province).
+
+    A domain is part of the whole, so the two estimates are correlated: the SE of
+    domain minus whole comes from their joint linearisation, not from the two SEs as
+    if they were independent (which would overstate it, and hide real differences).
+
+    Parameters
+    ----------
+    design : the survey design.
+    var : numeric column, or list of columns (a 0/1 column's mean is a share).
+    by : column whose levels are compared with the whole (every level, each once).
+    domain : optional boolean mask (or boolean column): the whole is this part of
+        the population, e.g. one wave (see :func:`analysis.sampling.domain_mask`).
+    confidence : interval level; default the design's.
+
+    Returns
+    -------
+    DataFrame with ``by``, ``variable``, ``estimate_a`` (the domain), ``estimate_b``
+    (the whole), ``estimate`` (a - b), ``se``, ``ci_low, ci_high``, ``df`` (of the
+    whole), ``p_value`` (two-sided t), ``n_a, n_b``. R: ``svycontrast(svytotal(...),
+    quote(y_d / n_d - y / n))``, the same delta method.
+
+    Raises
+    ------
+    DesignError
+        unknown or non-numeric column; a bad domain mask.
+
+    Examples
+    --------
+    >>> versus_all(design, "api00", by="stype")                     # doctest: +SKIP
+    """
+    level = design._level(confidence)
+    columns = [var] if isinstance(var, str) else _columns.columns(design.data, var, "var")
+    Y = np.column_stack([design._numeric(col, "versus_all()") for col in columns])
+    m = _joint.mask(design, domain)
+    codes, levels = _joint.groups(design, m, by)
+    whole = np.where(codes >= 0, 0, -1)
+    G, L = len(levels), len(columns)
+    joint = _joint.means(design, Y, [(codes, G), (whole, 1)])
+    A = np.zeros((G * L, (G + 1) * L))
+    A[np.arange(G * L), np.arange(G * L)] = 1.0
+    A[np.arange(G * L), G * L + np.tile(np.arange(L), G)] = -1.0
+    diff, se = joint.contrast(A)
+    df = np.full(G * L, joint.df[-1])
+    q = _variance.t_quantile(df, level)
+    p_value = t_test(diff, se, df, scale=np.abs(joint.est[: G * L]))
+    return pd.DataFrame(
+        {
+            by: np.repeat(np.asarray(levels, dtype=object), L),
+            "variable": np.tile(np.asarray(columns, dtype=object), G),
+            "estimate_a": joint.est[: G * L],
+            "estimate_b": np.tile(joint.est[G * L :], G),
+            "estimate": diff,
+            "se": se,
+            "ci_low": diff - q * se,
+            "ci_high": diff + q * se,
+            "df": df,
+            "p_value": p_value,
+            "n_a": joint.n[: G * L],
+            "n_b": np.tile(joint.n[G * L :], G),
+        }
+    )
+
+
+def t_test(estimate, se, df, scale=1.0) -> np.ndarray:
+    """Two-sided t-test p-values of contrasts; a contrast of a domain with itself (a
+    zero difference whose SE is rounding noise) gets p = 1, not a spurious 0."""
+    estimate, se = np.asarray(estimate, float), np.asarray(se, float)
+    tiny = 1e-9 * np.maximum(np.nan_to_num(scale, nan=1.0), 1.0)
+    null = (se <= tiny) & (np.abs(estimate) <= tiny)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = 2 * stats.t.sf(np.abs(estimate / se), df)
+    return np.where(null, 1.0, p)
 
 
 def chisq(design: Design, row: str, col: str) -> ChiSquare:

@@ -13,18 +13,19 @@ The module knows nothing of the questionnaire: every variable is a column name.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from analysis import _columns, _variance
+from analysis._calibration import Calibration
 from analysis.errors import DesignError
 
 LONELY_PSU = ("fail", "adjust", "certainty", "remove")
 
 
-class Design:
+class Design(Calibration):
     """A survey sample with its design, ready for estimation.
 
     Parameters
@@ -78,7 +79,7 @@ class Design:
     0  662.2874  9.408941  643.732188  680.842538  197  200
     """
 
-    __slots__ = ("_confidence", "_data", "_engine", "_lonely", "_w")
+    __slots__ = ("_confidence", "_data", "_engine", "_lonely", "_notes", "_spec", "_w")
 
     def __init__(
         self,
@@ -121,6 +122,8 @@ class Design:
         self._w = _columns.weights(data, weights) if weights is not None else base
         self._lonely = lonely_psu
         self._confidence = float(confidence)
+        self._spec = {"weights": weights, "strata": strata, "psu": psu, "fpc": name}
+        self._notes: dict = {}
 
     # -- read-only views -------------------------------------------------------------
 
@@ -149,6 +152,52 @@ class Design:
     def lonely_psu(self) -> str:
         """How single-PSU strata are treated (see the class docstring)."""
         return self._lonely
+
+    @property
+    def methods(self) -> dict:
+        """How the design was specified and how its errors are computed, as plain data.
+
+        A JSON-friendly dict for a brief's methods note: the columns of strata, PSUs,
+        weights and fpc; the counts of strata, PSUs, rows and the weighted
+        population; the single-PSU rule and the strata it applies to; the
+        calibration steps; the variance and interval methods; plus any notes the
+        builder of the design added (see :func:`analysis.sampling.frame_design`).
+
+        Examples
+        --------
+        >>> design.methods["lonely_psu"]                 # doctest: +SKIP
+        'adjust'
+        """
+        s, spec = self._engine.s, self._spec
+        n_h = np.bincount(s.psu_h, minlength=s.H)
+        single = [str(s.labels[i]) for i in np.flatnonzero(s.single)]
+        if spec["weights"] is not None:
+            weights = f"column {spec['weights']!r}"
+        elif spec["fpc"] is not None:
+            weights = f"population over sample per stratum (N_h / n_h, from {spec['fpc']!r})"
+        else:
+            weights = "equal (unweighted)"
+        return {
+            "strata": _names(spec["strata"]),
+            "psu": _names(spec["psu"]) or "each row",
+            "weights": weights,
+            "fpc": spec["fpc"],
+            "rows": len(self._data),
+            "strata_count": int(s.H),
+            "psu_count": int(s.C),
+            "census_strata": int(((s.d == 0) & (n_h > 1)).sum()),
+            "population": float(self._w.sum()),
+            "df": self.df,
+            "lonely_psu": self._lonely,
+            "single_psu_strata": single,
+            "calibration": [step.label for step in self._engine.steps],
+            "variance": "Taylor linearisation; PSUs with replacement within strata, "
+            "one-stage finite-population correction (R survey: svyrecvar)",
+            "intervals": "t with the design's degrees of freedom; shares on the logit scale "
+            "(R: svyciprop method='logit')",
+            "confidence": self._confidence,
+            **self._notes,
+        }
 
     def __repr__(self) -> str:
         s = self._engine.s
@@ -303,103 +352,44 @@ class Design:
         }
         return _frame(None if table is None else table.loc[table.index.repeat(L)], out)
 
-    # -- calibration -----------------------------------------------------------------
-
-    def poststratify(self, variable: str, counts: Mapping[Hashable, float]) -> Design:
-        """A new design whose weights reproduce known population counts of one variable.
+    def assign(self, **columns) -> Design:
+        """The same design over the data with columns added or replaced (derived variables).
 
         Parameters
         ----------
-        variable : column defining the post-strata (every row needs a value).
-        counts : population count of each level, e.g. ``{"E": 4421, "H": 755}``.
+        **columns : column name = array-like, one value per row, in row order (a
+            Series must carry the data's index).
 
         Returns
         -------
-        Design with weights w * N_g / sum_g(w); its standard errors remove the
-        post-stratum means from the linearised values, as R's ``postStratify()``.
+        Design with the same strata, PSUs, weights and calibration; the original
+        DataFrame is not modified. Replacing a design column (strata, PSU, fpc,
+        weights) does not change the design: it was read when the design was built.
 
         Raises
         ------
         DesignError
-            missing values in ``variable``; a level in the data without a count, or
-            with a count but no respondents; counts that are not positive numbers.
+            a column whose length is not the number of rows, or a Series on another index.
 
         Examples
         --------
-        >>> design.poststratify("stype", {"E": 4421, "H": 755, "M": 1018})  # doctest: +SKIP
+        >>> design.assign(satisfied=design.data.overall_satisfaction >= 4)  # doctest: +SKIP
         """
-        codes, target = self._margin(variable, counts)
-        totals = np.bincount(codes, self._w, minlength=len(target))
-        w = self._w * (target / totals)[codes]
-        block = _variance.Block(codes, len(target), np.ones(len(w)), w)
-        step = _variance.Step((block,), np.diag(1 / target), f"poststratify({variable})")
-        return self._calibrated(w, step)
-
-    def rake(
-        self,
-        margins: Mapping[str, Mapping[Hashable, float]],
-        tol: float = 1e-10,
-        max_iter: int = 1000,
-    ) -> Design:
-        """A new design raked (iterative proportional fitting) to several known margins.
-
-        Parameters
-        ----------
-        margins : ``{variable: {level: population count}}``; every margin must sum
-            to the same population total.
-        tol : convergence: the largest relative gap between a weighted margin and its
-            target. R's ``rake()`` stops once margins are within 1 unit, so its
-            estimates can differ from these in the fifth or sixth digit.
-        max_iter : passes over the margins before giving up.
-
-        Returns
-        -------
-        Design with raked weights; its standard errors project the linearised values
-        off the margins as R's ``svyrecvar()`` does for a raked design (its
-        back-fitting taken to convergence).
-
-        Raises
-        ------
-        DesignError
-            as :meth:`poststratify` for each margin; margins with different totals;
-            no convergence (margins that no weights can meet, e.g. empty cells).
-
-        Examples
-        --------
-        >>> design.rake({"stype": {"E": 4421, "H": 755, "M": 1018},
-        ...              "sch.wide": {"No": 1072, "Yes": 5122}})     # doctest: +SKIP
-        """
-        if not isinstance(margins, Mapping) or not margins:
-            raise DesignError(
-                "rake() needs at least one margin", "pass {variable: {level: population count}}"
-            )
-        parsed = [(name, *self._margin(name, counts)) for name, counts in margins.items()]
-        sums = {name: target.sum() for name, _, target in parsed}
-        if max(sums.values()) - min(sums.values()) > 1e-6 * max(sums.values()):
-            raise DesignError(
-                "the margins do not describe the same population: totals "
-                + ", ".join(f"{name}={total:g}" for name, total in sums.items()),
-                "correct the population counts so every margin sums to the same total",
-            )
-        w = self._w.copy()
-        for _ in range(max_iter):
-            for _name, codes, target in parsed:
-                w *= (target / np.bincount(codes, w, minlength=len(target)))[codes]
-            gap = max(
-                np.max(np.abs(np.bincount(c, w, minlength=len(t)) / t - 1)) for _, c, t in parsed
-            )
-            if gap < tol:
-                break
-        else:
-            raise DesignError(
-                f"raking did not converge after {max_iter} passes (margins still off by "
-                f"{gap:.2g} relative)",
-                "check for levels combinations without respondents, or collapse levels",
-            )
-        inverse = np.where(w > 0, 1 / np.where(w > 0, w, 1), 0.0)
-        blocks = tuple(_variance.Block(c, len(t), inverse, w) for _, c, t in parsed)
-        step = _variance.Step(blocks, _variance.rake_solve(blocks), f"rake({', '.join(margins)})")
-        return self._calibrated(w, step)
+        n = len(self._data)
+        for name, values in columns.items():
+            if isinstance(values, pd.Series) and not values.index.equals(self._data.index):
+                raise DesignError(
+                    f"column {name!r} is a Series on another index than the data",
+                    "derive it from design.data, or pass its .to_numpy() in row order",
+                )
+            if len(values) != n:
+                raise DesignError(
+                    f"column {name!r} has {len(values)} values for {n} rows",
+                    "give one value per row of the design's data",
+                )
+        new = self._copy()
+        new._data = self._data.assign(**columns)
+        return new
 
     # -- private: data access --------------------------------------------------------
 
@@ -468,52 +458,16 @@ class Design:
             rest = rest // len(u)
         return dom, len(keys), pd.DataFrame({col: table[col] for col in cols})
 
-    def _margin(self, variable: str, counts) -> tuple[np.ndarray, np.ndarray]:
-        """Row codes and population counts of a calibration variable."""
-        col = self._column(variable)
-        if not isinstance(counts, Mapping) or not counts:
-            raise DesignError(
-                f"population counts for {variable!r} must be a non-empty mapping {{level: count}}",
-                "pass e.g. {'E': 4421, 'H': 755}",
-            )
-        if col.isna().any():
-            row = col.index[col.isna().to_numpy()][0]
-            raise DesignError(
-                f"column {variable!r} is missing in row {row!r} (and "
-                f"{int(col.isna().sum()) - 1} more); every respondent needs a "
-                "calibration cell",
-                "fill or impute the column before calibrating",
-            )
-        keys = pd.Index(list(counts))
-        target = np.array([counts[key] for key in keys], dtype=float)
-        if not (np.isfinite(target) & (target > 0)).all():
-            raise DesignError(
-                f"population counts for {variable!r} must be positive numbers: {dict(counts)!r}",
-                "correct the counts (from the frame)",
-            )
-        codes = keys.get_indexer(col)
-        if (codes < 0).any():
-            unknown = sorted(map(str, pd.unique(col[codes < 0])))
-            raise DesignError(
-                f"levels {unknown} of {variable!r} have no population count (counts given "
-                f"for {[str(k) for k in keys]})",
-                "add their counts, or recode them into a level that has one",
-            )
-        empty = np.bincount(codes, self._w, minlength=len(keys)) <= 0
-        if empty.any():
-            raise DesignError(
-                f"levels {[str(k) for k in keys[empty]]} of {variable!r} have a population "
-                "count but no respondents with positive weight",
-                "collapse them with a neighbouring level (in data and counts alike)",
-            )
-        return codes.astype(np.int64), target
-
-    def _calibrated(self, w: np.ndarray, step: _variance.Step) -> Design:
+    def _copy(self) -> Design:
         new = object.__new__(Design)
         for slot in Design.__slots__:
             setattr(new, slot, getattr(self, slot))
-        new._w = w
-        new._engine = self._engine.calibrated(step)
+        return new
+
+    def _annotated(self, **notes) -> Design:
+        """A copy whose :attr:`methods` carries extra notes (plain JSON values)."""
+        new = self._copy()
+        new._notes = {**self._notes, **notes}
         return new
 
     # -- private: linearisation ------------------------------------------------------
@@ -555,6 +509,12 @@ class Design:
 
 
 # -- helpers -----------------------------------------------------------------------
+
+
+def _names(columns) -> list[str]:
+    if columns is None:
+        return []
+    return [columns] if isinstance(columns, str) else [str(c) for c in columns]
 
 
 def _frame(table: pd.DataFrame | None, columns: dict) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-# Reference values for tests/test_design.py and tests/test_compare.py.
+# Reference values for tests/test_design.py, tests/test_compare.py and tests/test_models.py.
 #
 # Run from the repository root:  Rscript tests/data/r/make_reference.R
 # Needs R with the `survey` package (written against survey 4.1.1). The tests read
@@ -87,6 +87,47 @@ contrast <- function(name, d, variable, by, a, b, indicator = NULL) {
       df = degf(d), p_value = 2 * pt(-abs(t), degf(d)))
 }
 
+# a domain's mean minus the mean of all domains (a region against the province): the
+# domain is part of the whole, so the contrast is taken on joint totals
+versus_all <- function(name, d, variable, by) {
+  v <- d$variables
+  ok <- as.numeric(!is.na(v[[variable]]))
+  y <- ifelse(is.na(v[[variable]]), 0, v[[variable]])
+  for (lv in sort(unique(as.character(v[[by]])))) {
+    ind <- as.numeric(v[[by]] == lv)
+    dd <- update(d, yd = y * ind, nd = ok * ind, ya = y, na = ok)
+    con <- svycontrast(svytotal(~yd + nd + ya + na, dd), quote(yd / nd - ya / na))
+    t <- coef(con) / SE(con)
+    add(name, "versus_all", variable, coef(con), SE(con), by = by, domain = lv,
+        df = degf(d), p_value = 2 * pt(-abs(t), degf(d)))
+  }
+}
+
+# a weighted sum of two means with different respondents (acs.k3 is missing for
+# most H and M schools), as an index combines its dimensions
+combination <- function(name, d) {
+  v <- d$variables
+  dd <- update(d, y1 = v$api00, n1 = rep(1, nrow(v)),
+               y2 = ifelse(is.na(v$acs.k3), 0, v$acs.k3), n2 = as.numeric(!is.na(v$acs.k3)))
+  con <- svycontrast(svytotal(~y1 + n1 + y2 + n2, dd), quote(0.25 * y1 / n1 + 0.75 * y2 / n2))
+  add(name, "combination", "api00|acs.k3", coef(con), SE(con), level = "0.25|0.75")
+}
+
+# design-based regression: linear (svyglm) and ordinal probit (svyolr); t tests on
+# df.residual = degf - (terms - 1), as summary.svyglm
+regression <- function(name, d, domain = "") {
+  g <- svyglm(api00 ~ ell + meals + stype, d)
+  s <- coef(summary(g))
+  add(name, "svyglm", rownames(s), s[, 1], s[, 2], domain = domain,
+      df = g$df.residual, p_value = s[, 4])
+  # svyolr's defaults stop BFGS early and take the Hessian by finite differences
+  # (step 1e-3): tightened, they agree with an exact Newton fit to 7 digits
+  o <- svyolr(band ~ ell + meals + stype, d, method = "probit",
+              control = list(reltol = 1e-15, maxit = 1000, ndeps = rep(1e-5, 7)))
+  est <- coef(o)  # the coefficients, then the thresholds (zeta)
+  add(name, "svyolr", names(est), est, sqrt(diag(vcov(o)))[names(est)], domain = domain)
+}
+
 chisq <- function(name, d, row, col) {
   test <- svychisq(as.formula(paste0("~", row, "+", col)), d)
   add(name, "chisq_F", paste(row, col, sep = "|"), test$statistic,
@@ -146,6 +187,21 @@ for (name in names(designs)) {
 # yr.rnd by stype in dclus1 has no "Yes" among H and M schools: R's logit interval
 # is degenerate there, the package handles p = 0 and 1 on purpose (not compared).
 props("dstrat", dstrat, "yr.rnd", by = "stype")
+
+for (name in c("dstrat", "dclus1", "rclus1_tight", "pclus1")) {
+  d <- designs[[name]]
+  versus_all(name, d, "api00", "stype")
+  versus_all(name, d, "acs.k3", "stype")
+  combination(name, d)
+}
+
+# api00 in four bands for the ordinal model
+band <- function(d) update(d, band = cut(api00, c(0, 550, 650, 750, 1000)))
+regression("dstrat", band(dstrat))
+regression("dclus1", band(dclus1))
+regression("pclus1", band(pclus1))
+# a domain: the regression on subset() keeps the full design (the brief's population)
+regression("dclus1", subset(band(dclus1), sch.wide == "Yes"), domain = "sch.wide=Yes")
 
 for (rule in c("adjust", "remove", "certainty")) {
   options(survey.lonely.psu = rule)
