@@ -104,28 +104,37 @@ class Joint:
         return est, se
 
 
-def means(design: Design, Y: np.ndarray, partitions: list[tuple[np.ndarray, int]]) -> Joint:
+def means(
+    design: Design, Y: np.ndarray, partitions: list[tuple[np.ndarray, int]], full: bool = True
+) -> Joint:
     """Joint linearisation of the means of the columns of ``Y`` (NaN: no answer) in
-    every group of each partition (codes -1 outside any group)."""
+    every group of each partition (codes -1 outside any group). ``full=False`` gives
+    the variances only (a diagonal ``cov``), much faster for many columns."""
     L = Y.shape[1]
     sizes = [G * L for _, G in partitions]
     K = int(sum(sizes))
     est, count, df = np.full(K, np.nan), np.zeros(K, np.int64), np.zeros(K)
+    variance = np.zeros(K)
     rows_all, z_all, k_all = [], [], []
     offset = 0
     for codes, G in partitions:
         cols = offset + np.arange(G)[:, None] * L + np.arange(L)[None, :]
         for j in range(L):
             rows, z, k, e, m = design._linearise_mean(Y[:, j], codes, G)
-            rows_all.append(rows)
-            z_all.append(z)
-            k_all.append(cols[k, j])
+            if full:
+                rows_all.append(rows)
+                z_all.append(z)
+                k_all.append(cols[k, j])
+            else:
+                variance[cols[:, j]] = design._engine.cov(rows, z, k, G, 1)[:, 0, 0]
             est[cols[:, j]] = np.where(m > 0, e, np.nan)
             count[cols[:, j]] = m
         # the group's degrees of freedom, whoever answered (R: degf of the subset design)
         inside = np.flatnonzero(codes >= 0)
         df[cols] = design._domain_df(inside, codes[inside], G)[:, None]
         offset += G * L
+    if not full:
+        return Joint(est, np.diag(variance), count, df)
     rows, z, k = (np.concatenate(a) for a in (rows_all, z_all, k_all))
     cov = design._engine.cov(rows, z, k, 1, K, repeated=True)[0]
     return Joint(est, cov, count, df)
