@@ -1,9 +1,17 @@
 """Qifang (企访): enterprise-visit survey data to policy briefs and proposal drafts.
 
 The names below load on first use (PEP 562), so ``import analysis`` stays instant and
-imports neither pandas nor statsmodels::
+imports neither pandas nor statsmodels. The figures of a brief, on the bundled sample::
 
-    from analysis import frame_design, domain_mask, environment_index
+    from analysis import environment_index, frame_design, domain_mask, index_change
+    from analysis.load import load
+
+    visits = load("data/sample/visits.csv").data
+    design = frame_design(visits, load("data/sample/frame.csv", "frame").data)
+    latest = domain_mask(design.data, wave=2025)          # the brief's population
+    environment_index(design, by="region", domain=latest)  # 0-100, SE, CI, n
+    index_change(design, by="region")                      # 2025 - 2024, q-values
+    design.methods                                         # for the methods note
 """
 
 from __future__ import annotations

@@ -177,8 +177,10 @@ def region_ranking(
 
     Parameters
     ----------
-    design, domain, weights, instrument, min_cell, confidence : as :func:`environment_index`;
-        ``domain`` is the whole the regions are compared with (e.g. one wave).
+    design, domain, weights, instrument, min_cell, confidence : as
+        :func:`environment_index`; ``domain`` is the whole the regions are compared
+        with: one wave of the province, also in a region's brief (a region compared
+        with itself says nothing).
     by : the column of the regions (any domain column works).
 
     Returns

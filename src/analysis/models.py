@@ -248,83 +248,75 @@ class _WeightedOrdered(OrderedModel):
         # hasconst=False: statsmodels would otherwise look for a constant by an SVD
         super().__init__(endog, exog, distr="probit", hasconst=False, **kwargs)
         self.freq = np.asarray(weights, float)
+        # which cut bounds each answer from above (U) and below (V): fixed by the data
+        k = self.k_levels - 1
+        n = len(self.endog)
+        self._U, self._V = np.zeros((n, k)), np.zeros((n, k))
+        up, lo = self.endog < k, self.endog > 0
+        self._U[np.flatnonzero(up), self.endog[up]] = 1.0
+        self._V[np.flatnonzero(lo), self.endog[lo] - 1] = 1.0
         self._last: tuple = (None, None)
 
     def loglike(self, params):
         return float(self.freq @ self.loglikeobs(params))
 
     def score(self, params):
-        return self._derivatives(params, hessian=False)[0]
+        return self._derivatives(params)[0]
 
     def hessian(self, params):
-        return self._derivatives(params, hessian=True)[1]
-
-    def _derivatives(self, params, hessian):
-        # Newton asks for the score and then the Hessian at the same point: one pass
-        key = np.asarray(params, float).tobytes()
-        if self._last[0] == key and (self._last[1][1] is not None or not hessian):
-            return self._last[1]
-        out = self._transformed(params, hessian=True)
-        self._last = (key, out)
-        return out
+        return self._derivatives(params)[1]
 
     def cut_derivatives(self, params):
-        """Per-firm score (rows x params) and the Hessian, in (beta, cuts) terms."""
-        return self._parts(params, self.transform_threshold_params(params)[1:-1], True)
+        """Per-firm scores (rows x params, unweighted) and the weighted Hessian, in
+        (beta, cuts) terms: the pieces of the design-based sandwich."""
+        return self._parts(params, self.transform_threshold_params(params)[1:-1], True)[1:]
 
-    def _transformed(self, params, hessian):
+    def _derivatives(self, params):
+        # Newton asks for the score and then the Hessian at the same point: one pass
+        key = np.asarray(params, float).tobytes()
+        if self._last[0] != key:
+            self._last = (key, self._transformed(params))
+        return self._last[1]
+
+    def _transformed(self, params):
         cuts = self.transform_threshold_params(params)[1:-1]
-        S, H = self._parts(params, cuts, hessian)
+        g, _, H = self._parts(params, cuts, False)
         # chain rule to statsmodels' parameters: cut_0, then log increments
         k = len(cuts)
-        J = np.zeros((k, k))
-        J[:, 0] = 1.0
-        for j in range(1, k):
-            J[j:, j] = np.exp(params[-k + j])
         p = len(params) - k
         T = np.eye(len(params))
-        T[p:, p:] = J
-        g = (self.freq @ S) @ T
-        if not hessian:
-            return g, None
-        Ht = T.T @ H @ T
-        g_cut = (self.freq @ S)[p:]
+        T[p:, p] = 1.0
         for j in range(1, k):
-            Ht[p + j, p + j] += np.exp(params[-k + j]) * g_cut[j:].sum()
-        return g, Ht
+            T[p + j :, p + j] = np.exp(params[-k + j])
+        Ht = T.T @ H @ T
+        for j in range(1, k):
+            Ht[p + j, p + j] += np.exp(params[-k + j]) * g[p + j :].sum()
+        return g @ T, Ht
 
-    def _parts(self, params, cuts, hessian):
-        X, yk, w = self.exog, self.endog, self.freq
-        k = len(cuts)
+    def _parts(self, params, cuts, per_firm):
+        """Weighted gradient, per-firm scores (if asked) and weighted Hessian."""
+        X, yk, w, U, V = self.exog, self.endog, self.freq, self._U, self._V
         eta = X @ params[: X.shape[1]]
         c = np.concatenate([[-np.inf], cuts, [np.inf]])
         u, v = c[yk + 1] - eta, c[yk] - eta
         P = np.maximum(special.ndtr(u) - special.ndtr(v), 1e-300)
         fu, fv = _pdf(u), _pdf(v)
         gu, gv = fu / P, -fv / P
-        U = np.zeros((len(yk), k))
-        V = np.zeros((len(yk), k))
-        up, lo = yk < k, yk > 0
-        U[np.flatnonzero(up), yk[up]] = 1.0
-        V[np.flatnonzero(lo), yk[lo] - 1] = 1.0
-        S = np.column_stack([-X * (gu + gv)[:, None], U * gu[:, None] + V * gv[:, None]])
-        if not hessian:
-            return S, None
+        grad = np.concatenate([-(X.T @ (w * (gu + gv))), U.T @ (w * gu) + V.T @ (w * gv)])
+        S = None
+        if per_firm:
+            S = np.column_stack([-X * (gu + gv)[:, None], U * gu[:, None] + V * gv[:, None]])
         # f'(x) = -x f(x) of the normal density, 0 at the open ends
         du = -np.where(np.isfinite(u), u, 0.0) * fu
         dv = -np.where(np.isfinite(v), v, 0.0) * fv
-        luu = du / P - gu**2
-        lvv = -dv / P - gv**2
-        luv = -gu * gv
-        Hbb = X.T @ (X * (w * (luu + 2 * luv + lvv))[:, None])
-        Hbc = -(X.T @ (U * (w * (luu + luv))[:, None]) + X.T @ (V * (w * (luv + lvv))[:, None]))
-        Hcc = (
-            U.T @ (U * (w * luu)[:, None])
-            + V.T @ (V * (w * lvv)[:, None])
-            + U.T @ (V * (w * luv)[:, None])
-            + V.T @ (U * (w * luv)[:, None])
-        )
-        return S, np.block([[Hbb, Hbc], [Hbc.T, Hcc]])
+        luu = w * (du / P - gu**2)
+        lvv = w * (-dv / P - gv**2)
+        luv = w * (-gu * gv)
+        Hbb = X.T @ (X * (luu + 2 * luv + lvv)[:, None])
+        Hbc = -(X.T @ (U * (luu + luv)[:, None] + V * (luv + lvv)[:, None]))
+        cross = U.T @ (V * luv[:, None])
+        Hcc = np.diag(U.T @ luu + V.T @ lvv) + cross + cross.T
+        return grad, S, np.block([[Hbb, Hbc], [Hbc.T, Hcc]])
 
 
 def _ordinal(design, rows, w, y, X, linear, level) -> dict:
@@ -332,7 +324,7 @@ def _ordinal(design, rows, w, y, X, linear, level) -> dict:
     model = _WeightedOrdered(y, X, w)
     # start from the linear fit, read as an ordered probit: beta / sigma, cuts at midpoints
     beta = linear["params"]
-    e = y - np.column_stack([np.ones(len(y)), X]) @ beta
+    e = y - beta[0] - X @ beta[1:]
     s = np.sqrt(float(w @ e**2 / w.sum()))
     cuts = ((values[1:] + values[:-1]) / 2 - beta[0]) / s
     start = np.concatenate(
