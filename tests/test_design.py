@@ -497,11 +497,14 @@ def test_methods_note_is_plain_json_and_names_lonely_strata(apistrat, dclus1):
     assert raked["calibration"] == ["rake(stype, sch.wide)"] and raked["psu"] == ["dnum"]
 
 
-@pytest.mark.parametrize("name", ["dstrat", "dclus1", "pclus1", "rclus1_tight"])
-def test_rows_adding_to_several_columns_get_their_cross_products(name, designs):
+@pytest.mark.parametrize("name", ["dstrat", "dclus1", "pclus1", "rclus1_tight", "lonely"])
+def test_rows_adding_to_several_columns_get_their_cross_products(name, designs, apistrat):
     """The engine with repeated rows (one row, several estimates) against two
     independent routes: one column at a time, and the dense influence matrix."""
-    design = designs[name]
+    if name == "lonely":
+        design = Design(lonely_strata(apistrat), weights="pw", strata="st", lonely_psu="adjust")
+    else:
+        design = designs[name]
     rng = np.random.default_rng(3)
     rows = np.flatnonzero(design.data["sch.wide"].to_numpy() == "Yes")
     Z = rng.normal(size=(len(rows), 3))

@@ -128,6 +128,15 @@ def test_small_regions_are_suppressed_and_not_ranked(design, latest):
     assert sorted(big["rank"]) == list(range(1, len(big) + 1))
 
 
+def test_regions_without_firms_in_the_domain_do_not_disturb_the_others(design):
+    two = domain_mask(design.data, region=["xining", "haidong"], wave=2025)
+    out = index.region_ranking(design, domain=two).set_index(["region", "dimension"])
+    assert out.loc[("guoluo", "overall"), "n"] == 0 and out.loc["guoluo"].suppressed.all()
+    pair = out.loc[["xining", "haidong"]]
+    assert pair.difference.notna().all() and pair.p_value.notna().all()
+    assert set(pair["rank"]) == {1, 2}
+
+
 def test_change_matches_a_two_wave_difference(design, scored):
     out = index.index_change(design, by="region")
     gov = out[(out.dimension == "government") & (out.region != "all")].reset_index(drop=True)

@@ -113,7 +113,7 @@ def means(
     L = Y.shape[1]
     sizes = [G * L for _, G in partitions]
     K = int(sum(sizes))
-    est, count, df = np.full(K, np.nan), np.zeros(K, np.int64), np.zeros(K)
+    est, count, df = np.full(K, np.nan), np.zeros(K, np.int64), np.zeros(K, np.int64)
     variance = np.zeros(K)
     rows_all, z_all, k_all = [], [], []
     offset = 0

@@ -213,8 +213,7 @@ def region_ranking(
     n = _overall_n(joint.n, G + 1, L)
     C = A @ joint.cov @ A.T
     D = np.hstack([np.eye(G * M), -np.tile(np.eye(M), (G, 1))])  # region - whole
-    diff = D @ est
-    diff_se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", D, C, D), 0))
+    diff, diff_se = joint.contrast(D @ A)  # NaN only where a region has no firms
     df = np.repeat(joint.df[: G * L : L], M)
     own = slice(0, G * M)
     out = _table(by, levels, [*dims, OVERALL], est[own], se[own], df, n[own], level)

@@ -383,7 +383,7 @@ def _df(design: Design, rows: np.ndarray, coefficients: int) -> int:
 def _coef_table(model: str, terms: list[str], res: dict, n: int) -> pd.DataFrame:
     est = np.asarray(res["params"], float)
     se = np.sqrt(np.maximum(np.diag(res["cov"]), 0))
-    df = np.full(len(est), res["df"], dtype=float)
+    df = np.full(len(est), res["df"], dtype=np.int64)
     q = _variance.t_quantile(df, res["level"])
     with np.errstate(invalid="ignore", divide="ignore"):
         p = 2 * stats.t.sf(np.abs(est / se), df)
