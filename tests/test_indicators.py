@@ -98,6 +98,8 @@ def test_satisfaction_and_outlook_shares_sum_to_one(design, latest):
     sums = out.groupby(["size", "question"], observed=True).estimate.sum()
     np.testing.assert_allclose(sums, 1.0)
     assert set(out.question) == {"overall_satisfaction", "invest_plan", "hiring_plan"}
+    ratings = out[out.question == "overall_satisfaction"].level
+    assert set(ratings) == {1, 2, 3, 4, 5} and all(type(v) is int for v in ratings)
 
 
 def test_unknown_question_is_refused(design):

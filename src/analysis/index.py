@@ -480,7 +480,8 @@ def _waves(design: Design, wave: str, m, current, previous):
         if len(seen) < 2:
             raise DesignError(
                 f"the change needs two waves; the domain has {seen or 'none'}",
-                "load the visits of the previous wave too (one file or concatenated)",
+                "give a domain without a wave condition (the waves compared are current= "
+                "and previous=), and load the visits of the previous wave too",
             )
         current = seen[-1]
     if previous is None:

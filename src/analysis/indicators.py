@@ -223,6 +223,8 @@ def shares(
     for question in [questions] if isinstance(questions, str) else list(questions):
         table = _joint.strip(d.proportion(question, by=keys, confidence=confidence))
         table.insert(len(_by(by)), "question", question)
+        # a rating is stored as 5.0 but its choice code is 5
+        table["level"] = [_code(v) for v in table["level"]]
         parts.append(table)
     return disclosure.suppress(pd.concat(parts, ignore_index=True), min_cell)
 
@@ -232,6 +234,12 @@ def shares(
 
 def _by(by) -> list[str]:
     return [] if by is None else ([by] if isinstance(by, str) else list(by))
+
+
+def _code(value):
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return int(value)
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _shares(design, columns, by, domain, min_cell, confidence) -> pd.DataFrame:
