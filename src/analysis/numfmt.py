@@ -113,6 +113,15 @@ def points(change: float | None, lang: str = "zh", digits: int = 1) -> str:
     return f"{word}{size}个百分点"
 
 
+def gap(difference: float | None, lang: str = "zh", digits: int = 1) -> str:
+    """The size of a difference between two shares, without a direction:
+    ``gap(-0.31) == "31.0个百分点"``; the sentence says which side is higher."""
+    if _missing(difference):
+        return "—"
+    size = f"{abs(difference) * 100:.{digits}f}"
+    return f"{size} percentage points" if lang == "en" else f"{size}个百分点"
+
+
 def score_change(change: float | None, lang: str = "zh", digits: int = 1) -> str:
     """A change of an index score: ``提高4.2分`` / ``up 4.2 points``."""
     if _missing(change):
@@ -179,7 +188,7 @@ def cn_ordinal(n: int) -> str:
 
 # A number as printed: digits with separators and decimals, optionally signed, with the
 # units the formatters above append. Heading numerals and list numbers are structure.
-_NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?(?:%|个百分点|万元|亿元|元|分)?")
+_NUMBER = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:%|个百分点|万元|亿元|元|分)?")
 
 
 def numbers_in(text: str) -> list[str]:
