@@ -90,6 +90,9 @@ class Chart:
     def _repr_html_(self) -> str:
         return self.to_html()
 
+    def __repr__(self) -> str:  # the notebook's text/plain fallback: short, not the bytes
+        return f"<chart: {self.alt[:60]}>"
+
     def save(self, path: str | Path) -> None:
         Path(path).write_bytes(self.png)
 
@@ -218,6 +221,8 @@ def ranked_bars(
     percent: bool = True,
     highlight: set[str] | None = None,
     xlabel: str = "",
+    sort: bool = True,
+    suppressed_text: str = "样本过少，不予公布",
 ) -> Chart:
     """Horizontal bars, largest first, with confidence-interval whiskers and values.
 
@@ -239,7 +244,7 @@ def ranked_bars(
     d = df.copy()
     if "suppressed" not in d:
         d["suppressed"] = False
-    d = d.sort_values("estimate", ascending=True, na_position="first")
+    d = d.sort_values("estimate", ascending=True, na_position="first") if sort else d.iloc[::-1]
     fig, ax = _figure(0.32 * len(d) + 0.7)
     with matplotlib.rc_context(_style()):
         y = np.arange(len(d))
@@ -263,7 +268,7 @@ def ranked_bars(
         )
         top = np.nanmax(d["ci_high"].to_numpy(float)[shown]) if shown.any() else 1.0
         for yi, row, ok in zip(y, d.itertuples(index=False), shown, strict=True):
-            text = _fmt(row.estimate, percent) if ok else "样本过少，不予公布"
+            text = _fmt(row.estimate, percent) if ok else suppressed_text
             x = row.ci_high if ok else 0
             ax.text(
                 x + top * 0.015,
@@ -289,5 +294,197 @@ def ranked_bars(
             for _, r in d.iloc[::-1].iterrows()
             if not r["suppressed"] and pd.notna(r["estimate"])
         )
+    )
+    return _render(fig, alt, caption)
+
+
+def dots(
+    df: pd.DataFrame,
+    reference: float | None,
+    title: str = "",
+    caption: str = "",
+    reference_label: str = "",
+    colours: dict[str, str] | None = None,
+    legend: dict[str, str] | None = None,
+) -> Chart:
+    """Estimates with intervals as dots, largest first, against a reference line (the
+    province average). ``df`` has label, estimate, ci_low, ci_high and ``group``, which
+    picks the colour (e.g. above / below / not_different)."""
+    import matplotlib
+
+    d = df.dropna(subset=["estimate"]).sort_values("estimate")
+    colours = colours or {}
+    fig, ax = _figure(0.3 * len(d) + 0.9)
+    with matplotlib.rc_context(_style()):
+        y = np.arange(len(d))
+        for group, rows in d.assign(y=y).groupby("group", sort=False):
+            colour = colours.get(group, PALETTE["main"])
+            ax.errorbar(
+                rows["estimate"],
+                rows["y"],
+                xerr=[rows["estimate"] - rows["ci_low"], rows["ci_high"] - rows["estimate"]],
+                fmt="o",
+                color=colour,
+                ecolor=colour,
+                elinewidth=1.2,
+                capsize=2.5,
+                markersize=5,
+                zorder=3,
+                label=(legend or {}).get(group, group),
+            )
+        if reference is not None:
+            ax.axvline(reference, color=PALETTE["muted"], linestyle="--", linewidth=1, zorder=1)
+            ax.text(
+                reference,
+                len(d) - 0.4,
+                f" {reference_label}",
+                color=PALETTE["text"],
+                fontsize=7.5,
+                va="bottom",
+            )
+        for yi, row in zip(y, d.itertuples(index=False), strict=True):
+            ax.text(row.ci_high, yi, f"  {row.estimate:.1f}", va="center", fontsize=7.5)
+        ax.set_yticks(y, d["label"])
+        ax.set_ylim(-0.7, len(d) + 0.2)
+        lo, hi = d["ci_low"].min(), d["ci_high"].max()
+        ax.set_xlim(lo - (hi - lo) * 0.08, hi + (hi - lo) * 0.15)
+        ax.grid(axis="y", visible=False)
+        if legend:
+            ax.legend(loc="lower right", fontsize=7, frameon=False)
+        if title:
+            ax.set_title(title)
+    alt = title + "：" + "；".join(f"{r.label} {r.estimate:.1f}" for r in d.iloc[::-1].itertuples())
+    return _render(fig, alt, caption)
+
+
+def stacked(
+    df: pd.DataFrame,
+    parts: list[tuple[str, str, str]],
+    title: str = "",
+    caption: str = "",
+) -> Chart:
+    """Horizontal 100% bars: ``parts`` is (column, legend label, colour) from left to
+    right; ``df`` has ``label`` and the part columns as shares summing to about 1."""
+    import matplotlib
+
+    d = df.iloc[::-1]
+    fig, ax = _figure(0.34 * len(d) + 1.0)
+    with matplotlib.rc_context(_style()):
+        y = np.arange(len(d))
+        left = np.zeros(len(d))
+        for column, name, colour in parts:
+            values = d[column].fillna(0).to_numpy(float)
+            ax.barh(y, values, left=left, color=colour, height=0.6, label=name, zorder=2)
+            for yi, x0, v in zip(y, left, values, strict=True):
+                if v >= 0.07:
+                    ax.text(
+                        x0 + v / 2,
+                        yi,
+                        f"{v * 100:.0f}%",
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="white" if colour != PALETTE["light"] else PALETTE["text"],
+                    )
+            left += values
+        ax.set_yticks(y, d["label"])
+        ax.set_xlim(0, 1)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+        ax.grid(axis="y", visible=False)
+        ax.legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.12),
+            ncol=len(parts),
+            fontsize=7.5,
+            frameon=False,
+        )
+        if title:
+            ax.set_title(title)
+    alt = (
+        title
+        + "："
+        + "；".join(
+            f"{r['label']} "
+            + "，".join(f"{n} {r[c] * 100:.0f}%" for c, n, _ in parts if pd.notna(r[c]))
+            for _, r in df.iterrows()
+        )
+    )
+    return _render(fig, alt, caption)
+
+
+def quadrant(
+    df: pd.DataFrame,
+    x_cut: float,
+    y_cut: float,
+    labels: dict[str, str],
+    title: str = "",
+    caption: str = "",
+    xlabel: str = "",
+    ylabel: str = "",
+) -> Chart:
+    """Importance–performance chart: ``df`` has label, importance (x), performance (y)
+    and quadrant; the cuts draw the quadrants; ``labels`` names them."""
+    import matplotlib
+
+    fig, ax = _figure(3.6)
+    colour = {
+        "priority": PALETTE["alert"],
+        "strength": PALETTE["main"],
+        "maintain": PALETTE["muted"],
+        "secondary": PALETTE["muted"],
+    }
+    with matplotlib.rc_context(_style()):
+        ax.axvline(x_cut, color=PALETTE["muted"], linestyle="--", linewidth=0.9)
+        ax.axhline(y_cut, color=PALETTE["muted"], linestyle="--", linewidth=0.9)
+        ax.scatter(
+            df["importance"],
+            df["performance"],
+            s=28,
+            c=[colour.get(q, PALETTE["main"]) for q in df["quadrant"]],
+            zorder=3,
+        )
+        for r in df.itertuples(index=False):
+            if r.importance < x_cut:
+                continue  # the cluster of minor items stays unlabelled: it would be a smudge
+            ax.annotate(
+                r.label,
+                (r.importance, r.performance),
+                xytext=(4, 3),
+                textcoords="offset points",
+                fontsize=7.5,
+                color=colour.get(r.quadrant, PALETTE["text"]),
+            )
+        xmax = max(df["importance"].max() * 1.25, x_cut * 2)
+        ax.set_xlim(0, xmax)
+        lo, hi = df["performance"].min(), df["performance"].max()
+        ax.set_ylim(lo - (hi - lo) * 0.15, hi + (hi - lo) * 0.15)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+        corners = {
+            "priority": (0.98, 0.03, "right", "bottom"),
+            "strength": (0.98, 0.97, "right", "top"),
+            "maintain": (0.02, 0.97, "left", "top"),
+            "secondary": (0.02, 0.03, "left", "bottom"),
+        }
+        for key, (x, y, ha, va) in corners.items():
+            ax.text(
+                x,
+                y,
+                labels.get(key, key),
+                transform=ax.transAxes,
+                ha=ha,
+                va=va,
+                fontsize=7.5,
+                color=colour[key],
+                fontweight="bold",
+            )
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if title:
+            ax.set_title(title)
+    priority = [r.label for r in df.itertuples() if r.quadrant == "priority"]
+    alt = (
+        title
+        + "："
+        + (labels.get("priority", "priority") + "：" + "、".join(priority) if priority else "")
     )
     return _render(fig, alt, caption)

@@ -29,22 +29,22 @@ class Params:
     Paths may be relative to the project folder; :func:`check` makes them absolute.
     """
 
-    region: str | None = None  # 市州 (name or code); None = the whole province
-    wave: int | None = None  # survey wave (year); None = the latest in the data
-    compare_wave: int | None = None  # wave to compare with; None = the one before
-    industry: str | None = None  # GB/T 4754 section (code or name); None = all
-    size: str | None = None  # size class (大型/中型/小型/微型 or code); None = all
+    region: str | None = None  # 市州 (name or code); None: the whole province
+    wave: int | None = None  # survey wave (year); None: the latest in the data
+    compare_wave: int | None = None  # wave to compare with; None: the one before
+    industry: str | None = None  # GB/T 4754 section (code or name); None: all
+    size: str | None = None  # size class (大型/中型/小型/微型 or code); None: all
     lang: str = "zh"  # language of the brief and drafts: zh or en
     min_cell: int = 10  # cells with fewer respondents are suppressed
     confidence: float = 0.95  # confidence level of every interval
     overdue_days: int = 60  # a request open longer than this is overdue
     unit: str = "省工商联"  # the issuing unit named on drafts
     visits: str = "data/sample/visits.csv"  # visits export (CSV or XLSX)
-    requests: str = "data/sample/requests.csv"  # requests ledger; "" = none
+    requests: str = "data/sample/requests.csv"  # requests ledger; empty: none
     frame: str = "data/sample/frame.csv"  # registered firms per wave x region x size
     instrument: str = "data/instrument/enterprise-visit.yaml"  # questionnaire
-    rules: str = ""  # extra suggestion rules (YAML); "" = the defaults only
-    coding: str = ""  # extra open-answer coding dictionary (YAML); "" = defaults
+    rules: str = ""  # extra suggestion rules (YAML); empty: the defaults only
+    coding: str = ""  # extra open-answer coding dictionary (YAML); empty: defaults
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -57,6 +57,11 @@ _OPTIONAL_PATHS = ("requests", "rules", "coding")
 
 def names() -> tuple[str, ...]:
     return tuple(f.name for f in fields(Params))
+
+
+def collect(namespace: dict[str, Any]) -> dict[str, Any]:
+    """The contract's parameters out of a notebook's namespace (``globals()``)."""
+    return {name: namespace[name] for name in names() if name in namespace}
 
 
 def read_params_file(path: str | Path) -> dict[str, Any]:
