@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps brief test lint lab bench clean
+.PHONY: help setup system-deps brief batch test lint lab clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -27,6 +27,12 @@ brief: setup ## produce the default brief from the bundled sample (briefs/)
 test: setup ## run ruff and the test suite
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest
+
+batch: setup ## one brief per region of the bundled sample, and an index page
+	$(BIN)/qifang batch --by region
+
+lab: setup ## open JupyterLab on notebooks/ with this environment as the kernel
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
 
 lint: setup ## ruff only
 	$(BIN)/ruff check src tests

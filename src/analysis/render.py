@@ -11,6 +11,7 @@ Numbers reach text only through these filters, applied to facts
 ``sig``        for a change: whether it is significant, with the adjusted p-value
 ``n``          the number of respondents behind the figure
 ``label``      the fact's label in the text's language
+``quote``      a firm's words in quotation marks
 =============  =================================================================
 
 and the test ``available`` (``{% if x is available %}``) guards facts that may be
@@ -123,6 +124,12 @@ def _label(ctx, value) -> str:
     return str(value)
 
 
+def _quote(text: str) -> str:
+    """A firm's words in quotation marks, without the full stop that would clash with
+    the punctuation after the closing mark: “订单明显减少”。"""
+    return "“" + str(text).strip().rstrip("。.！!；;，,") + "”"
+
+
 def _available(value) -> bool:
     return isinstance(value, Fact) and value.value is not None
 
@@ -149,6 +156,7 @@ def environment(autoescape: bool = False) -> jinja2.Environment:
         ("label", _label),
     ):
         env.filters[name] = jinja2.pass_context(fn)
+    env.filters["quote"] = _quote
     env.filters["pct"] = numfmt.pct
     env.filters["count"] = numfmt.count
     env.filters["cn"] = numfmt.cn_ordinal
