@@ -272,7 +272,7 @@ def _code(raw: RawTable, index: _HeaderIndex, inst: Instrument):
             ]
         )
 
-    missing = inst.missing_labels
+    missing = _Missing(inst.missing_labels)
     columns: dict[str, object] = {}
     for q in form.fields:
         cols = targets.get(q.name, [])
@@ -322,7 +322,7 @@ def _empty(q: Question, n: int):
     if q.type == "single":
         return pd.Categorical([None] * n, categories=list(q.values))
     if q.type == "text":
-        return pd.array([None] * n, dtype="string")
+        return pd.array([None] * n, dtype="string[pyarrow]")
     if q.type == "date":
         return np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     return np.full(n, np.nan)
@@ -339,9 +339,19 @@ def _distinct(raw: RawTable, j: int) -> tuple[np.ndarray, list[str]]:
     return np.asarray(enc.indices), enc.dictionary.to_pylist()
 
 
-def _is_missing(text: str, missing: tuple[str, ...]) -> bool:
-    t = text.strip()
-    return t == "" or t in missing or normalize(t) in {normalize(m) for m in missing}
+class _Missing:
+    """Whether a cell means "no answer": blank, or one of the instrument's missing labels
+    (compared after normalisation, so （跳过） and (跳过) are the same)."""
+
+    def __init__(self, labels: tuple[str, ...]):
+        self.raw = {m.strip() for m in labels} | {""}
+        self.normal = {normalize(m) for m in labels}
+        self.longest = max((len(m) for m in self.raw), default=0)
+
+    def __call__(self, text: str) -> bool:
+        t = text.strip()
+        # only short cells can be a missing label: long answers skip normalisation
+        return t in self.raw or (len(t) <= self.longest + 2 and normalize(t) in self.normal)
 
 
 def _choice_lookup(q: Question) -> dict[str, object]:
@@ -381,7 +391,7 @@ def _column(raw: RawTable, q: Question, j: int, missing) -> tuple[dict, list[Pro
     bad: dict[int, tuple[str, str]] = {}
     table = _choice_lookup(q) if q.type in ("single", "likert", "multi") else {}
     for k, text in enumerate(distinct):
-        if _is_missing(text, missing):
+        if missing(text):
             values.append(None)
             continue
         value, why = _parse(q, text, table)
@@ -423,8 +433,8 @@ def _assemble(q: Question, values: list, codes: np.ndarray):
             dtype="datetime64[ns]",
         )
         return arr[codes] if len(codes) else np.array([], dtype="datetime64[ns]")
-    arr = pd.array(values, dtype="string")
-    return arr.take(codes) if len(codes) else pd.array([], dtype="string")
+    arr = pd.array(values, dtype="string[pyarrow]")
+    return arr.take(codes) if len(codes) else pd.array([], dtype="string[pyarrow]")
 
 
 def _parse(q: Question, text: str, table: dict) -> tuple[object, tuple[str, str] | None]:
@@ -538,7 +548,7 @@ def _multi_columns(raw: RawTable, q: Question, cols, missing) -> tuple[dict, lis
         vals = []
         for text in distinct:
             t = normalize(text)
-            if _is_missing(text, missing):
+            if missing(text):
                 vals.append(np.nan)
             elif t in _TRUE or t in (normalize(label.zh), normalize(label.en), normalize(option)):
                 vals.append(1.0)
