@@ -33,11 +33,14 @@ def _notebook(*cells: str) -> nbformat.NotebookNode:
 def write_notebooks(folder: Path, fail_in: str | None = None) -> Path:
     """Three notebooks with the pipeline's names; ``fail_in`` names one that raises."""
     folder.mkdir(parents=True, exist_ok=True)
+    from findings_fixture import sample_findings
+
+    source = folder / "findings.json"  # real findings, made once: the runner reads them
+    if not source.exists():
+        sample_findings().save(source)
     analysis = [
         "## A note for researchers, not for the brief",
-        "import json, pathlib\n"
-        "pathlib.Path(out_dir, 'findings.json').write_text(json.dumps("
-        "{'title': {'zh': '测试简报', 'en': 'Test brief'}, 'region': region}), encoding='utf-8')",
+        f"import shutil\nshutil.copy({str(source)!r}, out_dir)",
     ]
     brief = [
         "from IPython.display import HTML, display\n"

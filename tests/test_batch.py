@@ -16,6 +16,7 @@ def test_batch_by_size_makes_every_brief_and_the_index(tmp_path):
         assert f"2025-all-{value}/brief.html" in index
         assert (result.folder / f"2025-all-{value}" / "brief.pdf").is_file()
     assert "<script" not in index
+    assert "融资难融资贵 61.4%" in index and "63.3（62.3–64.3）" in index  # headline figures
 
 
 def test_one_failing_brief_does_not_stop_the_others(tmp_path):

@@ -116,3 +116,32 @@ def test_nbconvert_entry_points_give_the_same_files(notebook, tmp_path):
         notebook
     )
     assert (tmp_path / "via_cli_pdf.pdf").read_bytes() == html_to_pdf(notebook_to_html(notebook))
+
+
+def test_spreadsheet_export_neutralises_formula_injection(tmp_path):
+    import openpyxl
+
+    from analysis.export import tables_xlsx
+    from findings_fixture import sample_findings
+
+    f = sample_findings()
+    block = f.open_answers[0]
+    evil = block.categories[0].model_copy(
+        update={"quotes": ['=HYPERLINK("http://example.com","x")', "@SUM(1+1)", "正常的话"]}
+    )
+    f2 = f.model_copy(
+        update={
+            "open_answers": [
+                block.model_copy(update={"categories": [evil, *block.categories[1:]]}),
+                *f.open_answers[1:],
+            ]
+        }
+    )
+    path = tmp_path / "tables.xlsx"
+    tables_xlsx(f2, path)
+    sheet = openpyxl.load_workbook(path)["原话"]
+    cells = {c.value: c for c in sheet["B"][1:]}
+    for text in ('=HYPERLINK("http://example.com","x")', "@SUM(1+1)"):
+        assert cells[text].data_type == "s" and cells[text].quotePrefix
+    assert not cells["正常的话"].quotePrefix
+    assert openpyxl.load_workbook(path)["困难"]["B2"].value == f.difficulties[0].share.estimate

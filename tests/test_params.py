@@ -85,14 +85,16 @@ def test_waves_default_to_latest_and_previous(instrument, sample_visits):
     [
         (
             {"region": "拉萨市"},
-            r"region='拉萨市' is not in the data — region values in the data: 西宁市、海东市",
+            r"region='拉萨市' is not in the data of wave 2025 — "
+            r"region values in that wave: 西宁市、海东市",
         ),
         ({"wave": 2019}, r"wave=2019 is not in the data — waves in the data: 2024, 2025"),
         ({"compare_wave": 2025}, r"compare_wave=2025 is not another wave in the data"),
         ({"industry": "火星采矿"}, r"industry='火星采矿' is not in the data"),
         (
             {"size": "巨型"},
-            r"size='巨型' is not in the data — size values in the data: 大型、中型、小型、微型",
+            r"size='巨型' is not in the data of wave 2025 — "
+            r"size values in that wave: 大型、中型、小型、微型",
         ),
     ],
 )

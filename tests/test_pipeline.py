@@ -33,7 +33,9 @@ def runs(tmp_path_factory):
     assert default.returncode == 0, default.stderr
     english = qifang("run", "region=海东市", "lang=en", "--out", str(out))
     assert english.returncode == 0, english.stderr
-    return {"zh": out / "2025-all", "en": out / "2025-haidong-en"}
+    again = qifang("run", "--out", str(out), "--name", "again")
+    assert again.returncode == 0, again.stderr
+    return {"zh": out / "2025-all", "en": out / "2025-haidong-en", "again": out / "again"}
 
 
 def text_of(path) -> str:
@@ -42,7 +44,7 @@ def text_of(path) -> str:
         from pypdf import PdfReader
 
         return "".join(p.extract_text() for p in PdfReader(path).pages)
-    if path.suffix == ".docx":
+    if path.suffix in (".docx", ".xlsx"):
         with zipfile.ZipFile(path) as z:
             return "".join(z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".xml"))
     return path.read_text(encoding="utf-8", errors="replace")
@@ -124,7 +126,14 @@ def test_no_identifying_data_in_any_output(runs):
     hits = {}
     for folder in runs.values():
         for path in folder.rglob("*"):
-            if path.is_file() and path.suffix in (".html", ".pdf", ".docx", ".json", ".ipynb"):
+            if path.is_file() and path.suffix in (
+                ".html",
+                ".pdf",
+                ".docx",
+                ".xlsx",
+                ".json",
+                ".ipynb",
+            ):
                 found = set(pattern.findall(text_of(path)))
                 if found:
                     hits[str(path.relative_to(folder.parent))] = sorted(found)[:5]
@@ -138,3 +147,11 @@ def test_bad_parameters_fail_before_running(tmp_path):
         "region='拉萨市' is not in the data" in result.stderr and "Traceback" not in result.stderr
     )
     assert not any(tmp_path.iterdir())
+
+
+def test_the_same_inputs_give_the_same_files(runs):
+    first, second = runs["zh"], runs["again"]
+    for name in ("findings.json", "brief.html", "suggestions.json", "drafts/report.zh.html"):
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    # the PDF carries no creation date: byte for byte, so in content too
+    assert (first / "brief.pdf").read_bytes() == (second / "brief.pdf").read_bytes()

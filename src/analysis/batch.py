@@ -9,7 +9,6 @@ sockets (see :mod:`analysis._kernel`), so parallel kernels never clash on ports.
 from __future__ import annotations
 
 import html
-import json
 import multiprocessing
 import os
 import time
@@ -130,29 +129,33 @@ def _progress(total: int, enabled: bool):
 
 
 def _write_index(result: BatchResult, by: str, inst, base) -> None:
+    from .findings import Findings
+
     q = inst.question(by)
     rows = []
     for c in q.choices:
         value = str(c.value)
         if value in result.done:
             folder = result.done[value]
-            findings = json.loads((folder / "findings.json").read_text(encoding="utf-8"))
-            rows.append(_index_row(c.label.zh, folder.name, findings))
+            rows.append(
+                _index_row(c.label.zh, folder.name, Findings.load(folder / "findings.json"))
+            )
         elif value in result.failed:
             rows.append(
                 f"<tr><td>{html.escape(c.label.zh)}</td><td colspan='4' class='down'>"
                 f"未生成 failed: {html.escape(result.failed[value])}</td></tr>"
             )
+    level = f"{base.confidence * 100:g}%"
     title = f"{base.wave}年分{q.short.zh}简报 · Briefs by {q.short.en.lower()}, {base.wave}"
     page = (
         "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'/>"
         f"<title>{html.escape(title)}</title><style>{brief_css()}</style></head><body>"
         f"<main class='brief'><h1>{html.escape(title)}</h1>"
         "<table><thead><tr><th>" + html.escape(q.short.zh) + "</th>"
-        "<th class='num'>样本企业数</th><th class='num'>营商环境指数</th>"
+        "<th class='num'>走访企业数</th><th class='num'>营商环境指数</th>"
         "<th>最突出困难</th><th>简报</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
-        "<p class='source'>指数为0–100分，括号内为95%置信区间；样本企业数为本轮实际走访企业数。"
-        "Index 0–100 with 95% confidence interval; firms = firms visited in this wave.</p>"
+        f"<p class='source'>指数为0–100分，括号内为{level}置信区间；走访企业数为本轮走访的企业数。"
+        f"Index 0–100 with its {level} confidence interval; firms visited in this wave.</p>"
         "</main></body></html>"
     )
     tmp = result.index.with_suffix(".html.tmp")
@@ -160,26 +163,25 @@ def _write_index(result: BatchResult, by: str, inst, base) -> None:
     tmp.replace(result.index)
 
 
-def _index_row(label: str, folder: str, findings: dict) -> str:
+def _index_row(label: str, folder: str, findings) -> str:
     from . import numfmt
 
-    head = findings.get("headline", {})
-    n = numfmt.count(head.get("n"))
-    idx = head.get("index") or {}
+    head = findings.headline
+    idx = head.index
     index = (
-        (
-            f"{numfmt.score(idx.get('estimate'), 'en')}（{numfmt.score(idx.get('ci_low'), 'en')}"
-            f"–{numfmt.score(idx.get('ci_high'), 'en')}）"
-        )
-        if idx.get("estimate") is not None
+        f"{numfmt.score(idx.estimate, 'en')}（{numfmt.score(idx.ci_low, 'en')}–"
+        f"{numfmt.score(idx.ci_high, 'en')}）"
+        if idx.estimate is not None and not idx.suppressed
         else "—"
     )
-    top = head.get("top_difficulty") or {}
+    top = head.top_difficulty
     top_text = (
-        f"{html.escape(top.get('label', ''))} {numfmt.pct(top.get('estimate'))}" if top else "—"
+        f"{html.escape(top.label.zh)} {numfmt.pct(top.stat.estimate)}"
+        if top is not None and top.stat.estimate is not None
+        else "—"
     )
     return (
-        f"<tr><td>{html.escape(label)}</td><td class='num'>{n}</td>"
+        f"<tr><td>{html.escape(label)}</td><td class='num'>{numfmt.count(head.n)}</td>"
         f"<td class='num'>{index}</td><td>{top_text}</td>"
         f"<td><a href='{html.escape(folder)}/brief.html'>HTML</a> · "
         f"<a href='{html.escape(folder)}/brief.pdf'>PDF</a></td></tr>"

@@ -67,8 +67,11 @@ class RawTable:
 
     ``columns`` holds one pyarrow string array per header cell, in file order;
     ``row_numbers`` the spreadsheet row number of each data row (the header row is
-    ``header_row``); ``bad_rows`` lists rows that could not be split into the
-    header's number of cells, as (row, message).
+    ``header_row``); ``group`` the row above the header, filled across merged cells
+    (a two-row header: 主要困难 over 融资难融资贵, 招工难 …), or empty; ``bad_rows``
+    lists rows that could not be split into the header's number of cells, as (row,
+    message); ``bad_cells`` cells that cannot be trusted, as (row, column index,
+    value, message).
     """
 
     path: str
@@ -79,20 +82,41 @@ class RawTable:
     sheet: str | None
     header_row: int
     row_numbers: np.ndarray
+    group: list[str] = field(default_factory=list)
     bad_rows: list[tuple[int | None, str]] = field(default_factory=list)
+    bad_cells: list[tuple[int, int, str, str]] = field(default_factory=list)
 
 
-def read_table(
-    path: str | Path, score: Callable[[list[str]], int], sheet: str | None = None
-) -> RawTable:
+Score = Callable[[list[str], list[str]], int]
+
+
+def _filled(row: list[str]) -> list[str]:
+    """A group-header row with each merged (blank) cell taking the label to its left."""
+    out, last = [], ""
+    for cell in row:
+        last = cell.strip() or last
+        out.append(last)
+    return out
+
+
+def _best_header(rows: list[list[str]], score: Score) -> tuple[int, int]:
+    """The index and score of the best header among the first rows: each candidate is
+    scored together with the row above it, which may be a group header."""
+    scores = [score(row, _filled(rows[i - 1]) if i else []) for i, row in enumerate(rows)]
+    best = max(range(len(rows)), key=lambda i: (scores[i], -i))
+    return best, scores[best]
+
+
+def read_table(path: str | Path, score: Score, sheet: str | None = None) -> RawTable:
     """Read a CSV (UTF-8, UTF-8 with BOM, UTF-16, GBK/GB18030) or XLSX export as text.
 
     Parameters
     ----------
     path : the export.
-    score : how many of a candidate header row's cells are recognised; the header is
-        the best-scoring of the first rows (title rows above it are skipped), and for a
-        workbook the sheet is the best-scoring sheet unless ``sheet`` is given.
+    score : how many cells of a candidate header row (given the row above it, a
+        possible group header) are recognised; the header is the best-scoring of the
+        first rows (title rows above it are skipped), and for a workbook the sheet is
+        the best-scoring sheet unless ``sheet`` is given.
     sheet : the worksheet to read from a workbook.
 
     Raises
@@ -132,6 +156,14 @@ def detect_encoding(path: Path, head: bytes) -> str:
         candidates = ["utf-16"]
     else:
         if b"\x00" in head:
+            odd = head[1::2].count(b"\x00") > len(head) // 4
+            even = head[0::2].count(b"\x00") > len(head) // 4
+            if odd != even:  # every other byte zero: UTF-16 text without its byte-order mark
+                raise InputFileError(
+                    path,
+                    "this looks like UTF-16 text without a byte-order mark",
+                    "save it in Excel as 'CSV UTF-8 (comma delimited)' and load it again",
+                )
             raise InputFileError(
                 path,
                 "this is a binary file, not a CSV export",
@@ -164,7 +196,7 @@ def detect_encoding(path: Path, head: bytes) -> str:
     )
 
 
-def _read_csv(path: Path, encoding: str, score: Callable[[list[str]], int]) -> RawTable:
+def _read_csv(path: Path, encoding: str, score: Score) -> RawTable:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -174,6 +206,7 @@ def _read_csv(path: Path, encoding: str, score: Callable[[list[str]], int]) -> R
     delimiter = max(",\t;", key=first_line.count)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     rows, lines = [], []
+    limit = csv.field_size_limit(1 << 30)  # a huge cell is reported later, by its length
     try:
         for row in reader:
             rows.append(row)
@@ -184,12 +217,15 @@ def _read_csv(path: Path, encoding: str, score: Callable[[list[str]], int]) -> R
         raise InputFileError(
             path, f"cannot be read as CSV ({exc})", "re-export the file as CSV"
         ) from None
+    finally:
+        csv.field_size_limit(limit)
     if not rows:
         raise InputFileError(path, "the file has no rows", "export the survey data again")
-    best = max(range(len(rows)), key=lambda i: (score(rows[i]), -i))
-    if score(rows[best]) == 0:
+    best, points = _best_header(rows, score)
+    if points == 0:
         best = 0
     header = [h.strip() for h in rows[best]]
+    group = _filled(rows[best - 1])[: len(header)] if best else []
     bad: list[tuple[int | None, str]] = []
 
     def on_bad_row(row) -> str:
@@ -232,6 +268,7 @@ def _read_csv(path: Path, encoding: str, score: Callable[[list[str]], int]) -> R
         sheet=None,
         header_row=best + 1,
         row_numbers=np.arange(best + 2, best + 2 + table.num_rows),
+        group=group,
         bad_rows=bad,
     )
 
@@ -263,7 +300,7 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-def _read_xlsx(path: Path, score: Callable[[list[str]], int], sheet: str | None) -> RawTable:
+def _read_xlsx(path: Path, score: Score, sheet: str | None) -> RawTable:
     import openpyxl
     import pyarrow as pa
 
@@ -290,11 +327,12 @@ def _read_xlsx(path: Path, score: Callable[[list[str]], int], sheet: str | None)
                 for row in book[name].iter_rows(max_row=_HEAD_ROWS, values_only=True)
             ]
             if head:
-                best = max(range(len(head)), key=lambda i: (score(head[i]), -i))
-                found.append((score(head[best]), name, best, head[best]))
+                best, points = _best_header(head, score)
+                group = _filled(head[best - 1]) if best else []
+                found.append((points, name, best, head[best], group))
         if not found:
             raise InputFileError(path, "the workbook has no rows", "export the survey data again")
-        points, name, best, header = max(found, key=lambda t: t[0])
+        points, name, best, header, group = max(found, key=lambda t: t[0])
         if points == 0 and sheet is None and len(candidates) > 1:
             raise InputFileError(
                 path,
@@ -305,6 +343,7 @@ def _read_xlsx(path: Path, score: Callable[[list[str]], int], sheet: str | None)
         while header and not header[-1]:
             header.pop()
         width = len(header)
+        group = group[:width]
         cells: list[list[str]] = [[] for _ in range(width)]
         numbers = []
         for number, row in enumerate(
@@ -328,4 +367,27 @@ def _read_xlsx(path: Path, score: Callable[[list[str]], int], sheet: str | None)
         sheet=name,
         header_row=best + 1,
         row_numbers=np.array(numbers, dtype=np.int64),
+        group=group,
+        bad_cells=_uncalculated(path, name, best + 2, width, cells, numbers),
     )
+
+
+def _uncalculated(path: Path, sheet: str, first: int, width: int, cells, numbers) -> list:
+    """Formula cells whose result Excel never calculated (files written by programs):
+    their value is unknown, so they are reported rather than read as blanks."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    row_of = {n: i for i, n in enumerate(numbers)}
+    out = []
+    try:
+        for number, row in enumerate(
+            book[sheet].iter_rows(min_row=first, max_col=width, values_only=True), start=first
+        ):
+            for j, value in enumerate(row):
+                formula = isinstance(value, str) and value.startswith("=") and number in row_of
+                if formula and not cells[j][row_of[number]].strip():
+                    out.append((number, j, value, "formula without a calculated value"))
+    finally:
+        book.close()
+    return out

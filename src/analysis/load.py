@@ -42,6 +42,9 @@ _DATE = re.compile(
     r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*$"
 )
 _NUMBER = re.compile(r"^\s*([-+]?[\d,]*\.?\d+)\s*(?:[\u4e00-\u9fff%％]+)?\s*$")
+# A cell a spreadsheet would run as a formula: =…, or +cmd|… / @SUM(… / -HYPERLINK(…
+_FORMULA = re.compile(r"^\s*(=|[+\-@]\s*[A-Za-z_][\w.]*\s*[(|!])")
+MAX_TEXT = 5000  # characters in one free-text answer
 
 
 @dataclass(frozen=True)
@@ -127,8 +130,18 @@ class _HeaderIndex:
                 return candidates[0]
         return None
 
-    def score(self, header: list[str]) -> int:
-        return sum(self.match(h) is not None for h in header)
+    def match_in_group(self, header: str, group: str) -> tuple[Question, object] | None:
+        """A header cell read with the group header above it: an option (融资难融资贵)
+        under its question (您企业目前面临的主要困难), as two-row Excel headers have it."""
+        hit = self.match(header)
+        if hit is None and group.strip() and header.strip():
+            hit = self.match(f"{group}({header})")
+        return hit
+
+    def score(self, header: list[str], group: list[str] = ()) -> int:
+        group = list(group) + [""] * (len(header) - len(group))
+        pairs = zip(header, group[: len(header)], strict=True)
+        return sum(self.match_in_group(h, g) is not None for h, g in pairs)
 
 
 def load(
@@ -173,15 +186,15 @@ def load(
 
     if form is None:
 
-        def score(header: list[str]) -> int:
-            return max(ix.score(header) for ix in indexes.values())
+        def score(header: list[str], group: list[str]) -> int:
+            return max(ix.score(header, group) for ix in indexes.values())
     else:
         if form not in indexes:
             raise ValueError(f"form must be one of {', '.join(indexes)}")
         score = indexes[form].score
     raw = read_table(path, score, sheet=sheet)
     if form is None:
-        form = max(indexes, key=lambda name: indexes[name].score(raw.header))
+        form = max(indexes, key=lambda name: indexes[name].score(raw.header, raw.group))
     data, problems, mapping = _code(raw, indexes[form], inst)
     prov = Provenance(
         path=str(Path(path)),
@@ -223,6 +236,18 @@ def _code(raw: RawTable, index: _HeaderIndex, inst: Instrument):
                 "fix the quoting or the delimiters of this row in the file",
             )
         )
+    for row, j, value, message in raw.bad_cells:
+        problems.append(
+            _problem(
+                raw,
+                row,
+                raw.header[j],
+                value,
+                message,
+                "open the file in Excel so it calculates, save it, and load "
+                "it again (or paste the values)",
+            )
+        )
     if raw.nrows == 0:
         problems.append(
             _problem(
@@ -237,8 +262,9 @@ def _code(raw: RawTable, index: _HeaderIndex, inst: Instrument):
 
     targets: dict[str, list[tuple[int, object]]] = {}
     mapping: dict[str, str] = {}
+    group = raw.group + [""] * (len(raw.header) - len(raw.group))
     for j, header in enumerate(raw.header):
-        hit = index.match(header)
+        hit = index.match_in_group(header, group[j])
         if hit is None:
             if header.strip():
                 problems.append(
@@ -479,7 +505,18 @@ def _parse(q: Question, text: str, table: dict) -> tuple[object, tuple[str, str]
         return value, None
     if q.type == "date":
         return _parse_date(q, text)
-    return text.strip(), None
+    text = text.strip()
+    if _FORMULA.match(text):
+        return None, (
+            "looks like a spreadsheet formula (formula injection)",
+            "remove the formula from the export, or put an apostrophe before it",
+        )
+    if len(text) > MAX_TEXT:
+        return None, (
+            f"an answer of {len(text):,} characters (the limit is {MAX_TEXT:,})",
+            "check the export: a cell this long is not a survey answer",
+        )
+    return text, None
 
 
 def _parse_joined(q: Question, text: str, table: dict) -> tuple[object, tuple[str, str] | None]:
@@ -638,6 +675,21 @@ def _row_checks(
                         "keep one of the rows, or give each visit its own id",
                     )
                 )
+    if form.name == "frame" and {"wave", "region", "size"} <= set(targets):
+        keys = data[["wave", "region", "size"]].astype(str)
+        dup = keys.duplicated(keep=False).to_numpy() & data["firms"].notna().to_numpy()
+        first_row = pd.Series(rows).groupby([keys[c] for c in keys]).transform("min").to_numpy()
+        for pos in np.flatnonzero(dup & (first_row != rows)):
+            problems.append(
+                _problem(
+                    raw,
+                    rows[pos],
+                    header_of["region"],
+                    " × ".join(keys.iloc[pos]),
+                    f"this wave × region × size is also on row {first_row[pos]}",
+                    "keep one count per stratum",
+                )
+            )
     if form.name == "requests" and {"status", "raised_date", "resolved_date"} <= set(targets):
         status = data["status"].astype(object)
         raised, resolved = data["raised_date"], data["resolved_date"]

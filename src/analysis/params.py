@@ -216,12 +216,13 @@ def against_data(p: Params, visits, instrument) -> Params:
             else "the data has one wave only; leave compare_wave empty",
         )
     out = {"wave": wave, "compare_wave": compare}
+    in_wave = visits[visits["wave"] == wave]
     for name in ("region", "industry", "size"):
         value = getattr(p, name)
         if value is None:
             continue
         q = instrument.question(name)
-        present = set(visits[name].dropna().astype(str).unique())
+        present = set(in_wave[name].dropna().astype(str).unique())
         match = None
         for c in q.choices:
             keys = {str(c.value), c.label.zh, c.label.en, c.short.zh, c.short.en, c.code or ""}
@@ -230,7 +231,8 @@ def against_data(p: Params, visits, instrument) -> Params:
         if match is None or str(match) not in present:
             listed = "、".join(c.label.zh for c in q.choices if str(c.value) in present)
             raise ParameterError(
-                f"{name}={value!r} is not in the data", f"{name} values in the data: {listed}"
+                f"{name}={value!r} is not in the data of wave {wave}",
+                f"{name} values in that wave: {listed}",
             )
         out[name] = match
     return replace(p, **out)

@@ -74,14 +74,20 @@ def slug(p: Params) -> str:
 
 
 def prepare(raw: dict | None = None) -> Params:
-    """Check parameters against the contract and against the data (loads the visits)."""
+    """Check parameters against the contract and the data, and the rules and coding
+    files, before any kernel starts: their errors reach the user as themselves."""
     from .instrument import load_instrument
     from .load import load
+    from .suggest import load_rules
+    from .text import load_coding
 
     p = check(raw)
     inst = load_instrument(p.instrument)
     visits = load(p.visits, "visits", inst)
-    return against_data(p, visits.data, inst)
+    p = against_data(p, visits.data, inst)
+    load_rules(p.rules or None, inst)
+    load_coding(p.coding or None, instrument=inst)
+    return p
 
 
 def run(
@@ -134,12 +140,19 @@ def run(
     work = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=out_root))
     failed = out_root / f"{name}.failed"
     say(f"qifang run {name}: parameters checked ({timings['check']:.1f} s)")
+    _kernel_env()
+    # While the analysis notebook computes, the other core starts the writing notebooks'
+    # kernels and imports the exporters: their start-up leaves the critical path.
+    warm = ThreadPoolExecutor(max_workers=len(WRITING) + 1)
+    kernels = [warm.submit(_start_kernel, nb_dir) for _ in WRITING]
+    warm.submit(_import_exporters)
     try:
         _execute(nb_dir / ANALYSIS, work, p, timings, say, failed)
         with ThreadPoolExecutor(max_workers=len(WRITING)) as pool:
             # The brief and the drafts read only findings.json: run them side by side.
             jobs = [
-                pool.submit(_execute, nb_dir / nb, work, p, timings, say, failed) for nb in WRITING
+                pool.submit(_execute, nb_dir / nb, work, p, timings, say, failed, k.result())
+                for nb, k in zip(WRITING, kernels, strict=True)
             ]
             for job in jobs:
                 job.result()
@@ -147,9 +160,14 @@ def run(
         timings["total"] = time.perf_counter() - started
         _manifest(work, p, nb_dir, timings)
     except BaseException:
+        for k in kernels:  # kernels never handed to a notebook
+            if k.done() and k.exception() is None and k.result().has_kernel:
+                _stop_kernel(k.result())
         shutil.rmtree(failed, ignore_errors=True)
         work.rename(failed)
         raise
+    finally:
+        warm.shutdown(wait=False)
     final = out_root / name
     _swap(work, final)
     say(f"done in {timings['total']:.1f} s: {final}")
@@ -163,13 +181,36 @@ def _kernel_env() -> None:
     os.environ["PYTHONHASHSEED"] = "0"
 
 
-def _execute(notebook: Path, work: Path, p: Params, timings: dict, say, failed: Path) -> None:
+def _start_kernel(cwd: Path):
+    """A python3 kernel, started ahead of the notebook that will use it."""
+    import asyncio
+    import importlib
+
+    module, _, name = _kernel_manager_class().rpartition(".")
+    km = getattr(importlib.import_module(module), name)(kernel_name="python3")
+    asyncio.run(km.start_kernel(cwd=str(cwd)))
+    return km
+
+
+def _stop_kernel(km) -> None:
+    import asyncio
+
+    asyncio.run(km.shutdown_kernel(now=True))
+
+
+def _import_exporters() -> None:
+    import nbconvert.exporters  # noqa: F401
+    import weasyprint  # noqa: F401
+
+
+def _execute(
+    notebook: Path, work: Path, p: Params, timings: dict, say, failed: Path, km=None
+) -> None:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
     if not notebook.is_file():
         raise RunError(f"notebook not found: {notebook}", "restore it from the repository")
-    _kernel_env()
     params = {**p.to_dict(), "out_dir": str(work)}
     start = time.perf_counter()
     try:
@@ -182,6 +223,7 @@ def _execute(notebook: Path, work: Path, p: Params, timings: dict, say, failed: 
             progress_bar=False,
             log_output=False,
             kernel_manager_class=_kernel_manager_class(),
+            km=km,
         )
     except PapermillExecutionError as exc:
         source = " ".join(exc.source.strip().splitlines()[:1])[:80]
@@ -191,6 +233,9 @@ def _execute(notebook: Path, work: Path, p: Params, timings: dict, say, failed: 
             f"the executed notebook is kept for debugging in {failed / notebook.name}; "
             "the last good brief is unchanged",
         ) from None
+    finally:
+        if km is not None and km.has_kernel:
+            _stop_kernel(km)  # nbclient leaves running a kernel it was given
     timings[notebook.stem] = time.perf_counter() - start
     say(f"  {notebook.name}: {timings[notebook.stem]:.1f} s")
 
@@ -206,14 +251,14 @@ def _kernel_manager_class():
 def _export(work: Path, timings: dict, say) -> None:
     import nbformat
 
-    from .export import html_to_pdf, notebook_to_html
+    from .export import html_to_pdf, notebook_to_html, tables_xlsx
+    from .findings import Findings
 
     start = time.perf_counter()
     nb = nbformat.read(work / BRIEF_NOTEBOOK, as_version=4)
-    findings = json.loads((work / "findings.json").read_text(encoding="utf-8"))
-    nb.metadata["title"] = findings.get("title", {}).get(
-        nb.metadata.get("papermill", {}).get("parameters", {}).get("lang", "zh"), "Qifang"
-    )
+    findings = Findings.load(work / "findings.json")
+    lang = nb.metadata.get("papermill", {}).get("parameters", {}).get("lang", "zh")
+    nb.metadata["title"] = findings.title.get(lang)
     nbformat.write(nb, work / BRIEF_NOTEBOOK)
     html = notebook_to_html(nb)
     (work / "brief.html").write_text(html, encoding="utf-8")
@@ -221,6 +266,7 @@ def _export(work: Path, timings: dict, say) -> None:
     start = time.perf_counter()
     (work / "brief.pdf").write_bytes(html_to_pdf(html))
     timings["export_pdf"] = time.perf_counter() - start
+    tables_xlsx(findings, work / "tables.xlsx", lang)
     say(f"  brief.html {timings['export_html']:.1f} s, brief.pdf {timings['export_pdf']:.1f} s")
 
 

@@ -17,6 +17,7 @@ from analysis.sample import generate_sample
 
 HERE = Path(__file__).parent
 EXPORTS = HERE / "exports"
+BAD = HERE / "bad"
 INSTRUMENTS = HERE / "instruments"
 INST = load_instrument()
 VISITS = INST.visits
@@ -247,5 +248,111 @@ def main() -> None:
     )
 
 
+def _column_letter(n: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(n)
+
+
+def bad_inputs() -> None:
+    """tests/data/bad/: malformed inputs beyond the export fixtures, one rule each."""
+    BAD.mkdir(exist_ok=True)
+    v, r, frame = canonical()
+    csv = dict(index=False, lineterminator="\n")
+    head = v.head(6).copy().astype(object)
+
+    v.head(0).to_csv(BAD / "header_only.csv", encoding="utf-8", **csv)
+    (BAD / "utf16_without_bom.csv").write_bytes(v.head(3).to_csv(index=False).encode("utf-16-le"))
+    x = head.copy()
+    for col in ("region", "size", "industry", "visit_date"):
+        x[col] = ""
+    x.to_csv(BAD / "required_columns_empty.csv", encoding="utf-8", **csv)
+    x = head.copy()
+    x.loc[x.index[1], "urgent_needs"] = '=HYPERLINK("http://example.com/x","点击查看")'
+    x.loc[x.index[3], "suggestions"] = "@SUM(1+1)*cmd|' /C calc'!A0"
+    x.to_csv(BAD / "formula_injection.csv", encoding="utf-8", **csv)
+    x = head.copy()
+    x.loc[x.index[0], "employees"] = -5
+    x.loc[x.index[1], "founded"] = 1850
+    x.to_csv(BAD / "numbers_out_of_range.csv", encoding="utf-8", **csv)
+    x = head.copy()
+    x.loc[x.index[4], "r_finance"] = "很好"
+    x.to_csv(BAD / "rating_label_unknown.csv", encoding="utf-8", **csv)
+    x = head.copy()
+    x["wave"] = "二〇二五"
+    x.to_csv(BAD / "wave_not_a_number.csv", encoding="utf-8", **csv)
+    x = head.copy()
+    x.loc[x.index[2], "difficulties__financing"] = "有点"
+    x.to_csv(BAD / "multiselect_not_zero_one.csv", encoding="utf-8", **csv)
+    pd.DataFrame(
+        {
+            "客户编号": ["C1", "C2"],
+            "产品满意度": [4, 5],
+            "推荐意愿": [9, 7],
+            "购买渠道": ["线上", "门店"],
+        }
+    ).to_csv(BAD / "another_questionnaire.csv", encoding="utf-8", **csv)
+    frame.drop(columns=["firms"]).to_csv(BAD / "frame_without_counts.csv", encoding="utf-8", **csv)
+    pd.concat([frame, frame.head(1)]).to_csv(
+        BAD / "frame_duplicate_stratum.csv", encoding="utf-8", **csv
+    )
+    ledger = r.head(4).copy().astype(object)
+    ledger.loc[ledger.index[1], "status"] = "已解决了吧"
+    ledger.to_csv(BAD / "requests_unknown_status.csv", encoding="utf-8", **csv)
+    (BAD / "corrupt.xlsx").write_bytes(b"PK\x03\x04" + b"\x00" * 200)
+
+    joined = labelled(v.head(5), joiner="、", numbered=False)
+    write_xlsx(
+        BAD / "sheets_none_match.xlsx",
+        {"说明": [["本表为走访数据导出"]], "统计": [["指标", "数值"], ["户数", 5]]},
+    )
+    # a two-row header: the question over its options, merged across their columns
+    q = VISITS["difficulties"]
+    multi = labelled(v.head(5), joiner=None, numbered=False)
+    option_cols = [
+        h
+        for h in multi.columns
+        if h.endswith(")") and h.split(".(")[-1][:-1] in {c.label.zh for c in q.choices}
+    ]
+    cols = [c for c in joined.columns if c != q.label.zh]
+    top = [None] * len(cols) + [q.label.zh] + [None] * (len(option_cols) - 1)
+    sub = cols + [h.split(".(")[-1][:-1] for h in option_cols]
+    body = [
+        [joined.at[i, c] for c in cols] + [multi.at[i, h] for h in option_cols]
+        for i in joined.index
+    ]
+    write_xlsx(
+        BAD / "two_row_header.xlsx",
+        {"Sheet1": [top, sub, *body]},
+        merge=f"{_column_letter(len(cols) + 1)}1:{_column_letter(len(cols) + len(option_cols))}1",
+    )
+    book = openpyxl.Workbook()
+    ws = book.active
+    for row in rows_of(v.head(4)):
+        ws.append(row)
+    ws["Q3"] = "=SUM(N3:P3)/3"  # r_approval as a formula Excel never calculated
+    book.save(BAD / "uncalculated_formula.xlsx")
+
+    (BAD / "params_wrong_type.yaml").write_text("wave: 二〇二五\n", encoding="utf-8")
+    (BAD / "params_unknown_name.yaml").write_text("regoin: 海东市\n", encoding="utf-8")
+    (BAD / "params_not_a_mapping.yaml").write_text("- region\n- wave\n", encoding="utf-8")
+    (BAD / "params_region_not_surveyed.yaml").write_text("region: 拉萨市\n", encoding="utf-8")
+    rule = (
+        "rules:\n  - id: x\n    topic: {zh: 甲, en: a}\n    priority: high\n"
+        "    when: {when}\n    evidence: [difficulty.financing.share]\n"
+        "    departments: [fin_reg]\n    title: {zh: 甲, en: a}\n    problem: {zh: 甲, en: a}\n"
+        "    actions: [{zh: 甲, en: a}]\n"
+    )
+    (BAD / "rules_bad_expression.yaml").write_text(
+        rule.replace("{when}", "difficulty.financing.share >>= 0.3"), encoding="utf-8"
+    )
+    (BAD / "rules_unknown_fact.yaml").write_text(
+        rule.replace("{when}", "difficulty.finance.share >= 0.3"), encoding="utf-8"
+    )
+    (BAD / "rules_not_yaml.yaml").write_text("rules: [\n  - id: x\n", encoding="utf-8")
+    (BAD / "coding_bad.yaml").write_text("categories:\n  financing: 12\n", encoding="utf-8")
+
+
 if __name__ == "__main__":
     main()
+    bad_inputs()
