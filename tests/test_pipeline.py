@@ -76,9 +76,25 @@ def test_the_default_run_makes_every_output(runs):
 def test_brief_html_is_offline_and_holds_the_charts(runs):
     html = (runs["zh"] / "brief.html").read_text(encoding="utf-8")
     assert "<script" not in html and not re.search(r"""(src|href)=["']?(https?:)?//""", html)
-    assert html.count("data:image/png;base64,") == 7  # every chart embedded
+    assert html.count("data:image/png;base64,") == 8  # every chart embedded
     assert "import " not in html and "brief.section" not in html  # no code
     assert "<title>2025年全省民营企业大调研大走访调研简报</title>" in html
+
+
+def test_brief_needs_nothing_from_the_network(runs):
+    """Lay the brief out with a fetcher that refuses every URL: it renders all the same."""
+    from weasyprint import HTML
+
+    asked = []
+
+    def refuse(url, *args, **kwargs):
+        asked.append(url)
+        raise ValueError(f"network access attempted: {url}")
+
+    HTML(
+        string=(runs["zh"] / "brief.html").read_text(encoding="utf-8"), url_fetcher=refuse
+    ).write_pdf()
+    assert [u for u in asked if not u.startswith("data:")] == []
 
 
 def test_brief_pdf_has_chinese_text_page_numbers_and_embedded_fonts(runs):

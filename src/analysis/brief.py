@@ -287,6 +287,35 @@ class Brief:
             ylabel=self._t("表现（0–100分）", "performance (0–100)"),
         )
 
+    def _chart_voices(self):
+        f = self.findings
+        block = next((b for b in f.open_answers if b.field == "urgent_needs"), None)
+        if block is None or not block.categories:
+            return None
+        rows = [
+            {
+                "label": c.label.get(self.lang),
+                "estimate": c.share.estimate,
+                "ci_low": c.share.ci_low,
+                "ci_high": c.share.ci_high,
+                "suppressed": c.share.suppressed,
+            }
+            for c in block.categories
+        ]
+        return charts.ranked_bars(
+            pd.DataFrame(rows),
+            title=self._t(
+                "企业急难愁盼问题的类别（占填写企业的加权比例）",
+                "Themes of firms' urgent needs (weighted share of answering firms)",
+            ),
+            caption=self._t(
+                "注：按关键词编码，一条回答可归入多个类别；误差线为95%置信区间。",
+                "Coded by keywords; an answer may have several themes; whiskers: "
+                "95% confidence intervals.",
+            ),
+            suppressed_text=self._t("样本过少，不予公布", "too few firms, not shown"),
+        )
+
     def _chart_requests(self):
         f = self.findings
         if f.requests is None:
