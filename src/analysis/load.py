@@ -21,12 +21,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ._cells import FALSE, TRUE, Missing, choice_lookup, normalize, parse
 from .errors import Problem, ValidationError
 from .instrument import Form, Instrument, Question, load_instrument
 from .iorw import RawTable, read_table, sha256
@@ -34,17 +34,6 @@ from .iorw import RawTable, read_table, sha256
 _LEADING_NUMBER = re.compile(r"^\s*(?:Q|第)?\s*\d+(?:[.\-_]\d+)*\s*(?:[.、:：)）]|题)?\s*")
 _TRAILING = re.compile(r"[\s:：?？。*＊]+$")
 _OPTION = re.compile(r"^(?P<prefix>.*?)[(（](?P<option>[^()（）]+)[)）]$")
-_SPLIT = re.compile(r"[┋|;；,，、\n]+")
-_TRUE = {"1", "1.0", "是", "√", "✓", "✔", "true", "yes", "y", "选中", "checked"}
-_FALSE = {"0", "0.0", "否", "false", "no", "n", "未选中", "unchecked"}
-_DATE = re.compile(
-    r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-    r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*$"
-)
-_NUMBER = re.compile(r"^\s*([-+]?[\d,]*\.?\d+)\s*(?:[\u4e00-\u9fff%％]+)?\s*$")
-# A cell a spreadsheet would run as a formula: =…, or +cmd|… / @SUM(… / -HYPERLINK(…
-_FORMULA = re.compile(r"^\s*(=|[+\-@]\s*[A-Za-z_][\w.]*\s*[(|!])")
-MAX_TEXT = 5000  # characters in one free-text answer
 
 
 @dataclass(frozen=True)
@@ -77,13 +66,6 @@ class Loaded:
     @property
     def warnings(self) -> tuple[Problem, ...]:
         return tuple(p for p in self.problems if p.severity == "warning")
-
-
-def normalize(text: object) -> str:
-    """Normalise a header or a cell for matching: full-width to half-width, no spaces,
-    case-folded."""
-    s = unicodedata.normalize("NFKC", str(text)).strip().casefold()
-    return re.sub(r"\s+", "", s)
 
 
 def _header_key(text: str) -> str:
@@ -298,7 +280,7 @@ def _code(raw: RawTable, index: _HeaderIndex, inst: Instrument):
             ]
         )
 
-    missing = _Missing(inst.missing_labels)
+    missing = Missing(inst.missing_labels)
     columns: dict[str, object] = {}
     for q in form.fields:
         cols = targets.get(q.name, [])
@@ -365,62 +347,17 @@ def _distinct(raw: RawTable, j: int) -> tuple[np.ndarray, list[str]]:
     return np.asarray(enc.indices), enc.dictionary.to_pylist()
 
 
-class _Missing:
-    """Whether a cell means "no answer": blank, or one of the instrument's missing labels
-    (compared after normalisation, so （跳过） and (跳过) are the same)."""
-
-    def __init__(self, labels: tuple[str, ...]):
-        self.raw = {m.strip() for m in labels} | {""}
-        self.normal = {normalize(m) for m in labels}
-        self.longest = max((len(m) for m in self.raw), default=0)
-
-    def __call__(self, text: str) -> bool:
-        t = text.strip()
-        # only short cells can be a missing label: long answers skip normalisation
-        return t in self.raw or (len(t) <= self.longest + 2 and normalize(t) in self.normal)
-
-
-def _choice_lookup(q: Question) -> dict[str, object]:
-    table: dict[str, object] = {}
-    numeric_values = all(isinstance(v, int) for v in q.values)
-    for pos, c in enumerate(q.choices, 1):
-        for key in (c.label.zh, c.label.en, c.short.zh, c.short.en, str(c.value), c.code):
-            if key:
-                table.setdefault(normalize(key), c.value)
-        if not numeric_values:
-            table.setdefault(str(pos), c.value)  # option numbers as some tools export
-    return table
-
-
-def _choices_hint(q: Question, limit: int = 8) -> str:
-    labels = [c.label.zh for c in q.choices[:limit]]
-    more = " …" if len(q.choices) > limit else ""
-    codes = ", ".join(str(v) for v in q.values[:limit])
-    return f"use one of: {'、'.join(labels)}{more} (or the codes {codes}{more})"
-
-
-def _lookup(text: str, table: dict[str, object]) -> object:
-    key = normalize(text)
-    if key in table:
-        return table[key]
-    stripped = re.sub(r"^[A-Za-z0-9]{1,2}[.、:：\s]\s*", "", key)  # "C.制造业", "3、一般"
-    if stripped in table:
-        return table[stripped]
-    stripped = re.sub(r"分$", "", key)  # "4分"
-    return table.get(stripped)
-
-
 def _column(raw: RawTable, q: Question, j: int, missing) -> tuple[dict, list[Problem]]:
     codes, distinct = _distinct(raw, j)
     header = raw.header[j]
     values: list[object] = []
     bad: dict[int, tuple[str, str]] = {}
-    table = _choice_lookup(q) if q.type in ("single", "likert", "multi") else {}
+    table = choice_lookup(q) if q.type in ("single", "likert", "multi") else {}
     for k, text in enumerate(distinct):
         if missing(text):
             values.append(None)
             continue
-        value, why = _parse(q, text, table)
+        value, why = parse(q, text, table)
         if why:
             bad[k] = why
         values.append(value)
@@ -463,116 +400,6 @@ def _assemble(q: Question, values: list, codes: np.ndarray):
     return arr.take(codes) if len(codes) else pd.array([], dtype="string[pyarrow]")
 
 
-def _parse(q: Question, text: str, table: dict) -> tuple[object, tuple[str, str] | None]:
-    """One distinct cell value to its coded value, or a (message, fix) saying why not."""
-    if q.type == "single":
-        value = _lookup(text, table)
-        if value is None:
-            return None, (f"not a choice of '{q.short.zh}' ({q.name})", _choices_hint(q))
-        return value, None
-    if q.type == "likert":
-        value = _lookup(text, table)
-        if value is None:
-            m = _NUMBER.match(text)
-            if m and float(m.group(1).replace(",", "")) in q.values:
-                value = int(float(m.group(1).replace(",", "")))
-        if value is None:
-            lo, hi = min(q.values), max(q.values)
-            return None, (
-                f"not a rating of '{q.short.zh}' ({q.name})",
-                f"use a number from {lo} to {hi} or a label such as {q.choices[0].label.zh}",
-            )
-        return value, None
-    if q.type == "multi":
-        return _parse_joined(q, text, table)
-    if q.type == "number":
-        m = _NUMBER.match(text)
-        if not m:
-            return None, (f"'{q.short.zh}' ({q.name}) must be a number", "write a plain number")
-        value = float(m.group(1).replace(",", ""))
-        if q.integer and not value.is_integer():
-            return None, (f"'{q.short.zh}' ({q.name}) must be a whole number", "round it")
-        if q.minimum is not None and value < q.minimum:
-            return None, (
-                f"'{q.short.zh}' ({q.name}) is below the minimum {q.minimum:g}",
-                "correct the value",
-            )
-        if q.maximum is not None and value > q.maximum:
-            return None, (
-                f"'{q.short.zh}' ({q.name}) is above the maximum {q.maximum:g}",
-                "correct the value",
-            )
-        return value, None
-    if q.type == "date":
-        return _parse_date(q, text)
-    text = text.strip()
-    if _FORMULA.match(text):
-        return None, (
-            "looks like a spreadsheet formula (formula injection)",
-            "remove the formula from the export, or put an apostrophe before it",
-        )
-    if len(text) > MAX_TEXT:
-        return None, (
-            f"an answer of {len(text):,} characters (the limit is {MAX_TEXT:,})",
-            "check the export: a cell this long is not a survey answer",
-        )
-    return text, None
-
-
-def _parse_joined(q: Question, text: str, table: dict) -> tuple[object, tuple[str, str] | None]:
-    """Options joined in one cell. Labels are matched whole first, because some contain
-    a separator themselves (招工难、用工成本高)."""
-    rest = unicodedata.normalize("NFKC", text)
-    found: set = set()
-    labels = sorted(
-        {(lab, c.value) for c in q.choices for lab in (c.label.zh, c.label.en, c.short.zh)},
-        key=lambda t: -len(t[0]),
-    )
-    for label, value in labels:
-        lab = unicodedata.normalize("NFKC", label)
-        if len(lab) > 1 and lab in rest:
-            found.add(value)
-            rest = rest.replace(lab, "┋")
-    unknown = []
-    for token in _SPLIT.split(rest):
-        token = token.strip()
-        if not token:
-            continue
-        value = _lookup(token, table)
-        if value is None:
-            unknown.append(token)
-        else:
-            found.add(value)
-    if unknown:
-        return None, (
-            f"{', '.join(repr(t) for t in unknown)} is not an option of '{q.short.zh}' ({q.name})",
-            _choices_hint(q),
-        )
-    return frozenset(found), None
-
-
-def _parse_date(q: Question, text: str) -> tuple[object, tuple[str, str] | None]:
-    m = _DATE.match(unicodedata.normalize("NFKC", text))
-    serial = _NUMBER.match(text)
-    if m:
-        try:
-            value = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        except ValueError:
-            return None, (f"'{text.strip()}' is not a real date", "correct the day or the month")
-    elif serial and 20000 <= float(serial.group(1)) <= 80000:
-        value = date(1899, 12, 30) + pd.Timedelta(days=int(float(serial.group(1))))  # Excel serial
-    else:
-        return None, (
-            f"'{q.short.zh}' ({q.name}) is not a date",
-            "write dates as 2024-05-31 or 2024年5月31日",
-        )
-    if value > date.today():
-        return None, ("date is in the future", "correct the year")
-    if value.year < 1900:
-        return None, ("date is before 1900", "correct the year")
-    return value.isoformat(), None
-
-
 def _multi_columns(raw: RawTable, q: Question, cols, missing) -> tuple[dict, list[Problem]]:
     """A multi-select exported as one 0/1 column per option."""
     problems: list[Problem] = []
@@ -587,9 +414,9 @@ def _multi_columns(raw: RawTable, q: Question, cols, missing) -> tuple[dict, lis
             t = normalize(text)
             if missing(text):
                 vals.append(np.nan)
-            elif t in _TRUE or t in (normalize(label.zh), normalize(label.en), normalize(option)):
+            elif t in TRUE or t in (normalize(label.zh), normalize(label.en), normalize(option)):
                 vals.append(1.0)
-            elif t in _FALSE:
+            elif t in FALSE:
                 vals.append(0.0)
             else:
                 vals.append(-1.0)

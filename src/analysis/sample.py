@@ -45,13 +45,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from . import _sample_text as words
+from ._sample_text import PII_SHARE, phrases
 from .instrument import Instrument, load_instrument
 from .iorw import write_csv
 
@@ -82,7 +82,6 @@ DRIVERS = {"r_service": 0.45, "r_enforcement": 0.40}
 IMPROVING_REGION, FLAT_REGION = "haidong", "haixi"
 GOV_CHANGE = {IMPROVING_REGION: 0.70, FLAT_REGION: 0.0}
 GOV_DRIFT = 0.05
-PII_SHARE = {"urgent_needs": 0.06, "suggestions": 0.03}
 SLOWEST_DEPARTMENT = "natres"
 
 _ITEM_MEAN = {
@@ -212,12 +211,6 @@ class Sample:
     truth: SampleTruth
 
 
-@cache
-def _phrases() -> dict:
-    path = Path(__file__).parent / "resources" / "sample_phrases.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
 def generate_sample(
     firms: int = DEFAULT_FIRMS, seed: int = DEFAULT_SEED, instrument: Instrument | None = None
 ) -> Sample:
@@ -272,7 +265,7 @@ def generate_sample(
     units = np.array(["省工商联", *region_zh])
     v["visiting_unit"] = _cat(np.where(rng.random(n) < 0.2, 0, r + 1), units)
     v["region"] = _cat(r, regions)
-    counties = _phrases()["counties"]
+    counties = phrases()["counties"]
     all_counties = [c for x in regions for c in counties[x]]
     first = np.cumsum([0] + [len(counties[x]) for x in regions])[:-1]
     width = np.array([len(counties[x]) for x in regions])
@@ -362,11 +355,11 @@ def generate_sample(
         u = rng.random(n) + (sat - 3) * 0.08
         v[plan] = _cat(np.select([u > 0.78, u > 0.30, u > 0.12], [0, 1, 3], 2), plans)
 
-    people = _people(rng, n, r, regions)
-    urgent, truth_cats = _urgent_needs(rng, n, diff, inst)
-    suggestions = _suggestions(rng, n, diff, inst)
-    urgent, ids_u = _plant_identifiers(rng, urgent, people, "urgent_needs")
-    suggestions, ids_s = _plant_identifiers(rng, suggestions, people, "suggestions")
+    people = words.people(rng, n, r, regions)
+    urgent, truth_cats = words.urgent_needs(rng, n, diff, inst)
+    suggestions = words.suggestions(rng, n, diff, inst)
+    urgent, ids_u = words.plant_identifiers(rng, urgent, people, "urgent_needs")
+    suggestions, ids_s = words.plant_identifiers(rng, suggestions, people, "suggestions")
     v["urgent_needs"] = urgent
     v["suggestions"] = suggestions
     v.update(people)
@@ -434,173 +427,6 @@ def _allocate(frame: pd.DataFrame, firms: int) -> pd.DataFrame:
     return out
 
 
-def _digits(rng, n: int, width: int) -> np.ndarray:
-    """n random strings of ``width`` decimal digits."""
-    return np.char.zfill(rng.integers(0, 10**width, n).astype(f"U{width}"), width)
-
-
-def _compose(*parts: tuple[np.ndarray, list[str]]) -> pd.Categorical:
-    """Concatenate, row by row, strings picked from pools: part k contributes
-    ``pool_k[codes_k]``. Strings are built once per distinct combination (a few
-    thousand), not once per row, which keeps a million-row sample fast."""
-    key = np.zeros(len(parts[0][0]), dtype=np.int64)
-    for codes, pool in parts:
-        key = key * len(pool) + codes
-    uniq, inverse = np.unique(key, return_inverse=True)
-    strings = []
-    for u in uniq.tolist():  # a loop over distinct combinations, not rows
-        pieces = []
-        for _codes, pool in reversed(parts):
-            u, k = divmod(u, len(pool))
-            pieces.append(pool[k])
-        strings.append("".join(reversed(pieces)))
-    categories, remap = np.unique(np.array(strings, dtype=object), return_inverse=True)
-    return pd.Categorical.from_codes(remap[inverse], categories=categories)
-
-
-def _pick(rng, pool: list, n: int) -> tuple[np.ndarray, list]:
-    return rng.integers(0, len(pool), n), pool
-
-
-def _people(rng, n: int, r: np.ndarray, regions: list[str]) -> dict:
-    ph = _phrases()
-    names = ph["names"]
-    han = [s + g for s in names["surnames"] for g in names["given"]]
-    tibetan_area = np.isin(r, [regions.index(x) for x in ("yushu", "guoluo", "huangnan", "hainan")])
-    code = np.where(
-        tibetan_area & (rng.random(n) < 0.5),
-        len(han) + rng.integers(0, len(names["tibetan"]), n),
-        rng.integers(0, len(han), n),
-    )
-    person = pd.Categorical.from_codes(code, categories=han + names["tibetan"])
-    prefixes = np.array(["138", "139", "158", "159", "188", "189", "135", "137", "150", "177"])
-    phone = np.char.add(prefixes[rng.integers(0, len(prefixes), n)], _digits(rng, n, 8))
-    firm = _compose(
-        ([0] * n, ["青海"]),
-        _pick(rng, ph["firm"]["brands"], n),
-        _pick(rng, ph["firm"]["kinds"], n),
-        ([0] * n, ["有限公司"]),
-    )
-    return {"firm_name": firm, "contact_person": person, "phone": phone}
-
-
-def _flat_phrases(
-    pool: dict, options: list[str], lead: str = ""
-) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """All phrases of the categories in one list after a leading "" (index 0 = none),
-    with each category's offset and count, so rows can pick by arithmetic."""
-    flat = [""] + [lead + p for o in options for p in pool[o]]
-    counts = np.array([len(pool[o]) for o in options])
-    offsets = 1 + np.concatenate([[0], np.cumsum(counts)[:-1]])
-    return flat, offsets, counts
-
-
-def _top_categories(rng, n: int, diff: dict, options: list[str], k: np.ndarray) -> np.ndarray:
-    """For each row, up to k (1 or 2) of the ticked difficulties in random order (-1 = none)."""
-    ticked = np.column_stack([diff[o] for o in options])
-    keys = np.where(ticked, rng.random((n, len(options))), -1.0)
-    rows = np.arange(n)
-    first = keys.argmax(axis=1)
-    has_first = keys[rows, first] >= 0
-    keys[rows, first] = -1.0
-    second = keys.argmax(axis=1)
-    has_second = (keys[rows, second] >= 0) & (k >= 2)
-    return np.column_stack([np.where(has_first, first, -1), np.where(has_second, second, -1)])
-
-
-def _phrase_codes(rng, cats: np.ndarray, offsets: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    c = np.maximum(cats, 0)
-    return np.where(cats >= 0, offsets[c] + (rng.random(len(cats)) * counts[c]).astype(int), 0)
-
-
-def _urgent_needs(rng, n: int, diff: dict, inst: Instrument) -> tuple[pd.Categorical, pd.DataFrame]:
-    ph = _phrases()
-    options = list(inst.question("difficulties").values)
-    cats = _top_categories(rng, n, diff, options, np.where(rng.random(n) < 0.4, 2, 1))
-    cats[:, 0] = np.where(cats[:, 0] < 0, options.index("other"), cats[:, 0])
-    answered = rng.random(n) < 0.75
-    first, offsets, counts = _flat_phrases(ph["urgent_needs"], options)
-    second, _, _ = _flat_phrases(ph["urgent_needs"], options, lead="；")
-    prefixes = ["", *ph["prefixes"]]
-    text = _compose(
-        (np.where(answered, 1 + rng.integers(0, len(ph["prefixes"]), n), 0), prefixes),
-        (np.where(answered, _phrase_codes(rng, cats[:, 0], offsets, counts), 0), first),
-        (np.where(answered, _phrase_codes(rng, cats[:, 1], offsets, counts), 0), second),
-        (answered.astype(int), ["", "。"]),
-    )
-    truth = pd.DataFrame(
-        {o: (((cats == i).any(axis=1)) & answered).astype(int) for i, o in enumerate(options)}
-    )
-    return text, truth
-
-
-def _suggestions(rng, n: int, diff: dict, inst: Instrument) -> pd.Categorical:
-    options = list(inst.question("difficulties").values)
-    flat, offsets, counts = _flat_phrases(_phrases()["suggestions"], options)
-    cats = _top_categories(rng, n, diff, options, np.ones(n, dtype=int))[:, 0]
-    cats = np.where(cats < 0, options.index("other"), cats)
-    answered = rng.random(n) < 0.5
-    return _compose(
-        (np.where(answered, _phrase_codes(rng, cats, offsets, counts), 0), flat),
-        (answered.astype(int), ["", "。"]),
-    )
-
-
-_IDENTIFIER_TEMPLATES = {
-    "phone": ("有事请打电话", "。"),
-    "name": ("联系人", "。"),
-    "firm": ("我们", "的情况请领导关注。"),
-    "id_number": ("法人身份证号", "。"),
-    "credit_code": ("统一社会信用代码", "。"),
-    "email": ("材料已发邮箱", "。"),
-}
-
-
-def _plant_identifiers(rng, text: pd.Categorical, people: dict, field: str):
-    """Append an identifying string to a share of the non-empty answers, as happens
-    when firms write contact details into free text."""
-    codes = np.asarray(text.codes)
-    filled = np.asarray(text.categories, dtype=object) != ""
-    rows = np.flatnonzero(filled[codes] & (rng.random(len(codes)) < PII_SHARE[field]))
-    m = len(rows)
-    kinds = list(_IDENTIFIER_TEMPLATES)
-    kind = rng.integers(0, len(kinds), m)
-    obj = lambda a: np.asarray(a).astype(object)  # noqa: E731
-    birth = (
-        obj(rng.integers(1960, 2000, m).astype("U4"))
-        + obj(_digits(rng, m, 2))
-        + obj(_digits(rng, m, 2))
-    )
-    check = np.array(list("0123456789X"), dtype=object)[rng.integers(0, 11, m)]
-    id_number = "6301" + obj(_digits(rng, m, 2)) + birth + obj(_digits(rng, m, 3)) + check
-    alnum = np.array(list("0123456789ABCDEFGHJKLMNPQRTUWXY"), dtype=object)
-    credit = "91630100" + alnum[rng.integers(0, len(alnum), (m, 10))].sum(axis=1)
-    email = "qh" + obj(_digits(rng, m, 7)) + "@163.com"
-    values = np.column_stack(
-        [
-            obj(people["phone"][rows]),
-            obj(people["contact_person"][rows]),
-            obj(people["firm_name"][rows]),
-            id_number,
-            credit,
-            email,
-        ]
-    )
-    value = values[np.arange(m), kind]
-    before = np.array([t[0] for t in _IDENTIFIER_TEMPLATES.values()], dtype=object)[kind]
-    after = np.array([t[1] for t in _IDENTIFIER_TEMPLATES.values()], dtype=object)[kind]
-    old = np.asarray(text.categories, dtype=object)
-    planted_text = old[codes[rows]] + before + value + after
-    categories, remap = np.unique(np.concatenate([old, planted_text]), return_inverse=True)
-    new_codes = remap[codes]
-    new_codes[rows] = remap[len(old) :]
-    out = pd.Categorical.from_codes(new_codes, categories=categories)
-    planted = pd.DataFrame(
-        {"row": rows, "field": field, "kind": np.array(kinds, dtype=object)[kind], "value": value}
-    )
-    return out, planted
-
-
 def _requests(rng, visits: pd.DataFrame, diff: dict) -> pd.DataFrame:
     n = len(visits)
     options = list(diff)
@@ -632,10 +458,10 @@ def _requests(rng, visits: pd.DataFrame, diff: dict) -> pd.DataFrame:
     resolved = ~never & (done <= np.datetime64(LEDGER_AS_OF))
     later = wave == WAVES[1]
     seq = np.where(later, np.arange(m) - np.count_nonzero(~later), np.arange(m)) + 1
-    flat, offsets, counts = _flat_phrases(
-        {**_phrases()["urgent_needs"], "approval": ["项目审批手续办理慢，希望协调加快"]}, categories
+    flat, offsets, counts = words.flat_phrases(
+        {**phrases()["urgent_needs"], "approval": ["项目审批手续办理慢，希望协调加快"]}, categories
     )
-    summary = _compose(
+    summary = words.compose(
         ([0] * m, ["企业反映："]),
         (offsets[category] + (rng.random(m) * counts[category]).astype(int), flat),
     )
