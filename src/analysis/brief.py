@@ -15,7 +15,6 @@ from pathlib import Path
 import pandas as pd
 
 from . import charts, render
-from .facts import facts, tree
 from .findings import Findings
 from .suggest import Suggestion, load_rules, suggest
 
@@ -63,17 +62,7 @@ class Brief:
         self.lang = lang
         env = render.environment(autoescape=True)
         self._template = env.get_template(f"brief/brief.{lang}.html.j2")
-        self._context = {
-            **tree(facts(findings)),
-            "findings": findings,
-            "suggestions": suggestions,
-            "lang": lang,
-            "scope": findings.scope.label.get(lang),
-            "unit": findings.unit.get(lang),
-            "wave": findings.scope.wave,
-            "compare_wave": findings.scope.compare_wave,
-            "fieldwork": findings.scope.fieldwork.get(lang),
-        }
+        self._context = render.context(findings, suggestions, lang)
 
     @classmethod
     def from_folder(

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import _sections as sections
+from . import numfmt
 from .compare import adjust_pvalues
 from .errors import DesignError
 from .findings import (
@@ -57,20 +58,6 @@ _METHOD_COMPARISONS = Text(
     zh="年度间和组间比较的p值经Benjamini–Hochberg方法校正。",
     en="p-values of comparisons between waves and groups are adjusted with the "
     "Benjamini–Hochberg method.",
-)
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
 )
 
 
@@ -150,18 +137,8 @@ def _fieldwork(dates: pd.Series) -> Text:
     dates = pd.to_datetime(dates.dropna())
     if dates.empty:
         return Text(zh="", en="")
-    a, b = dates.min(), dates.max()
-    if a.year == b.year:
-        zh = (
-            f"{a.year}年{a.month}月至{b.month}月"
-            if a.month != b.month
-            else f"{a.year}年{a.month}月"
-        )
-        en = f"{_MONTHS[a.month - 1]}–{_MONTHS[b.month - 1]} {a.year}"
-    else:
-        zh = f"{a.year}年{a.month}月至{b.year}年{b.month}月"
-        en = f"{_MONTHS[a.month - 1]} {a.year} – {_MONTHS[b.month - 1]} {b.year}"
-    return Text(zh=zh, en=en)
+    a, b = dates.min().date(), dates.max().date()
+    return Text(zh=numfmt.months(a, b, "zh"), en=numfmt.months(a, b, "en"))
 
 
 def build_findings(s: Survey) -> Findings:

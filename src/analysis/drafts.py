@@ -30,7 +30,7 @@ from pathlib import Path
 import mistune
 
 from . import numfmt, render
-from .facts import facts, tree
+from .facts import facts
 from .findings import Findings, Text
 from .suggest import Suggestion
 
@@ -92,22 +92,6 @@ def render_css() -> str:
     return brief_css()
 
 
-def context(findings: Findings, suggestions: list[Suggestion], lang: str) -> dict:
-    """What a draft template sees: the facts (``difficulty.financing.share`` …), the
-    findings, the suggestions and a few labels."""
-    return {
-        **tree(facts(findings)),
-        "findings": findings,
-        "suggestions": suggestions,
-        "lang": lang,
-        "scope": findings.scope.label.get(lang),
-        "unit": findings.unit.get(lang),
-        "wave": findings.scope.wave,
-        "compare_wave": findings.scope.compare_wave,
-        "fieldwork": findings.scope.fieldwork.get(lang),
-    }
-
-
 def make_draft(
     genre: str, findings: Findings, suggestions: list[Suggestion], lang: str = "zh"
 ) -> Draft:
@@ -115,7 +99,7 @@ def make_draft(
     if genre not in GENRES:
         raise ValueError(f"genre must be one of {', '.join(GENRES)}")
     template = render.environment().get_template(f"drafts/{genre}.{lang}.md.j2")
-    markdown = template.render(**context(findings, suggestions, lang))
+    markdown = template.render(**render.context(findings, suggestions, lang))
     return Draft(genre, lang, _blocks(markdown))
 
 

@@ -166,6 +166,24 @@ def environment(autoescape: bool = False) -> jinja2.Environment:
     return env
 
 
+def context(findings, suggestions, lang: str) -> dict:
+    """What a brief or draft template sees: the facts (``difficulty.financing.share``
+    …), the findings, the suggestions and a few labels in the text's language."""
+    from .facts import facts, tree
+
+    return {
+        **tree(facts(findings)),
+        "findings": findings,
+        "suggestions": suggestions,
+        "lang": lang,
+        "scope": findings.scope.label.get(lang),
+        "unit": findings.unit.get(lang),
+        "wave": findings.scope.wave,
+        "compare_wave": findings.scope.compare_wave,
+        "fieldwork": findings.scope.fieldwork.get(lang),
+    }
+
+
 def text(template: Text, context: dict) -> Text:
     """Render a zh/en pair of template strings with the same context."""
     env = environment()
