@@ -284,7 +284,7 @@ def test_redact_keeps_missing_values_and_index():
 
 
 def test_redaction_scales_to_many_names():
-    # 20,000 names and 5,000 firms enter one trie-shaped pattern; each text is one pass.
+    # 20,000 names and 5,000 firms; only those found in the texts enter the pattern.
     surnames, given = (
         "王李张刘陈杨赵黄周吴",
         [chr(0x4E00 + i) + chr(0x4E80 + i) for i in range(2000)],
@@ -297,6 +297,139 @@ def test_redaction_scales_to_many_names():
         firms=firms,
     )
     assert out.tolist() == ["联系人〔姓名〕，〔企业〕的货款", "订单减少"]
+
+
+def _distinct_contacts(n: int) -> tuple[list[str], list[str], list[str]]:
+    """``n`` distinct contact names (surname and two given characters), firm names
+    (brand: two characters) and phone numbers of seven digits (even numbers only)."""
+    surnames = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
+    given = [chr(0x5F00 + i // 50) + chr(0x6A00 + i % 50) for i in range(-(-n // len(surnames)))]
+    people = [s + g for g in given for s in surnames][:n]
+    firms = [f"青海{chr(0x5000 + i // 300)}{chr(0x5200 + i % 300)}商贸有限公司" for i in range(n)]
+    return people, firms, [f"{2 * i:07d}" for i in range(n)]
+
+
+@pytest.mark.parametrize("batch", [None, 97])
+def test_redaction_finds_names_among_many_distinct_ones(batch, monkeypatch):
+    # A survey has about as many contact names and firm names as firms. Only the
+    # names found in the texts enter the pattern; finding them works in batches of
+    # characters, so a small batch (97) must find the same.
+    from analysis import _redact
+
+    if batch:
+        monkeypatch.setattr(_redact, "_BATCH", batch)
+    people, firms, phones = _distinct_contacts(60_000)
+    name, firm, phone = people[45_678], firms[51_234], phones[33_333]
+    brand = firm[2:4]
+    texts = [
+        f"联系人{name}说贷款难",
+        f"{people[0]}和{people[-1]}都反映用工难",
+        f"{firm}的工程款拖了两年",
+        f"{brand}商贸被拖欠货款，{brand}县的路也不好走",
+        f"有事打{phone}找我",
+        f"打{int(phone) + 1:07d}的不是我们",  # an odd number is no one's phone
+        f"{name[:2]}某说的不算",  # a surname and a given name that no one has
+        "订单减少，资金紧张",
+    ]
+    expected = [
+        "联系人〔姓名〕说贷款难",
+        "〔姓名〕和〔姓名〕都反映用工难",
+        "〔企业〕的工程款拖了两年",
+        f"〔企业〕被拖欠货款，{brand}县的路也不好走",
+        "有事打〔电话〕找我",
+        f"打{int(phone) + 1:07d}的不是我们",
+        f"{name[:2]}某说的不算",
+        "订单减少，资金紧张",
+    ]
+    out = redact(texts, people=people, firms=firms, phones=phones).tolist()
+    assert out == expected
+    shown = {t[i:j] for t in out for i in range(len(t)) for j in range(i + 2, len(t) + 1)}
+    brands = {f[2:6] for f in firms} | {f[2:4] for f in firms}
+    assert not shown & (set(people) | set(firms) | set(phones) | brands - {brand})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("李建国说顺达矿业和顺达集团都欠款", "〔姓名〕说〔企业〕和〔企业〕集团都欠款"),
+        ("欧阳总和欧阳明华都说农业发展困难", "欧阳总和〔姓名〕都说农业发展困难"),
+        ("鑫源农牧业和鑫源都在海东", "〔企业〕农牧业和〔企业〕都在海东"),
+        ("华辰超市和华辰县", "〔企业〕和华辰县"),
+        ("三江源生态旅游和三江源", "〔企业〕和〔企业〕"),
+        ("拨打0971-612 3456或9712345.0", "拨打〔电话〕或〔电话〕"),
+    ],
+    ids=["spaced-name", "compound-surname", "line-of-business", "place", "bare-brand", "phones"],
+)
+def test_contact_values_as_written(text, expected):
+    # Contact fields as they come: white space of every kind inside names, brackets,
+    # a province with 省, a name that is only a legal form, numbers as numbers.
+    people = ["李\u3000建国", "欧阳 明华", "  ", "经理", 12345, None]
+    firms = [
+        "青海 顺达（集团）矿业有限公司",
+        "青海省\u3000农业发展有限公司",
+        "海东市鑫源农牧业开发有限公司",
+        "西宁华辰超市有限公司",
+        "青海\x1c三江源生态旅游开发有限公司",
+        float("nan"),
+    ]
+    phones = ["0971-612 3456", "１３８３４８３５７５５", " 1234 ", 9712345.0]
+    assert redact([text], people=people, firms=firms, phones=phones).tolist() == [expected]
+
+
+def test_white_space_of_names_is_what_python_calls_space():
+    from analysis._redact import _WHITESPACE
+
+    assert set(_WHITESPACE) == {c for c in map(chr, range(0x110000)) if c.isspace()}
+
+
+def test_no_contact_of_any_row_in_quotes_or_phrases(sample):
+    # Every firm with its own contact person and name, as in real data; answers
+    # mention the contacts of other firms (and the sample's planted identifiers, whose
+    # names come in as further names to redact).
+    v = sample.visits.reset_index(drop=True)
+    n = len(v)
+    people, firms, _ = _distinct_contacts(n)
+    answers = v["urgent_needs"].astype("string").fillna("").to_numpy(dtype=object)
+    for i in range(0, n, 5):
+        answers[i] = f"{people[(i + 7) % n]}说{answers[i]}找{firms[(i + 11) % n][2:4]}商贸"
+    for i in range(2, n, 5):
+        answers[i] = f"{answers[i]}，{firms[(i + 13) % n]}也一样"
+    v = v.assign(contact_person=people, firm_name=firms, urgent_needs=answers)
+    out = open_answers(
+        v,
+        "urgent_needs",
+        min_cell=1,
+        quotes=1000,
+        phrases=1000,
+        people=sample.visits["contact_person"],
+        firms=sample.visits["firm_name"],
+    )
+    assert len(out.quotes) > 100
+    shown = "\n".join([*out.quotes["quote"], *out.phrases["phrase"]])
+    values = [*people, *firms, *(f[2:6] for f in firms), *(f[2:4] for f in firms)]
+    values += [*v["phone"].dropna().astype(str), *sample.truth.identifiers["value"]]
+    assert not [x for x in values if x in shown]
+
+
+def test_segmenting_block_by_block_is_segmenting_the_answer(sample):
+    from analysis._words import _WORD, _stopwords, _tokenizer, words_of
+
+    texts = [*sample.visits["urgent_needs"].dropna().astype(str).unique()[:400]]
+    texts += [
+        "ＱＱ：123，abc-def 贷款\r\n难。〔姓名〕说  融资难",
+        "",
+        "。。",
+        "e-mail: a.b@c.cn 续贷",
+    ]
+    stop = _stopwords()
+    whole = [
+        [
+            w if _WORD.fullmatch(w) and w not in stop else None
+            for w in _tokenizer().lcut(t, HMM=False)
+        ]
+        for t in (PLACEHOLDER.sub("。", t) for t in texts)
+    ]
+    assert words_of(texts) == whole
 
 
 def test_no_planted_identifier_survives_redaction(sample):

@@ -2,8 +2,8 @@
 
 The dictionary is YAML that staff edit without code (``resources/coding.yaml`` is the
 default and documents the format). Matching works on the distinct answers only and
-runs one compiled pattern per category over all of them, so its cost grows with the
-text, not with text times keywords.
+runs one pattern per category over all of them (RE2, through Arrow), so its cost
+grows with the text, not with text times keywords.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 
 from .errors import CodingError
@@ -273,14 +275,15 @@ def _node(node: dict) -> str:
     return f"(?:{body})?" if "" in node else body
 
 
-def _category_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
+def _category_pattern(words: Iterable[str]) -> str | None:
+    """One pattern for the words, in the syntax both Python's re and RE2 read."""
     words = list(words)
     if not words:
         return None
     literal = [w for w in words if "…" not in w]
     gapped = [_GAP.join(re.escape(p) for p in w.split("…")) for w in words if "…" in w]
     alternatives = ([trie_pattern(literal)] if literal else []) + gapped
-    return re.compile("|".join(alternatives))
+    return "|".join(alternatives)
 
 
 @cache
@@ -296,22 +299,35 @@ def hits(texts: pd.Series, scheme: CodingScheme) -> tuple[np.ndarray, np.ndarray
 
     ``texts`` holds distinct strings (missing as NaN/None). Returns ``(counts, answered)``:
     counts is texts x categories (the residual ``other`` also counts 1 for an answered
-    text that matches no category), answered a boolean vector.
+    text that matches no category), answered a boolean vector. The patterns run as
+    RE2 over Arrow strings, which counts as Python's re does for these patterns.
     """
-    raw = texts.astype("string").fillna("")
-    norm = pd.Series([_norm(t) for t in raw], index=raw.index, dtype="string")
+    norm = _norm_all(texts.astype("string").fillna("").tolist())
     nones = {_none_key(x) for x in scheme.none_answers}
-    answered = np.array([bool(k) and k not in nones for k in map(_none_key, norm)], dtype=bool)
+    keys = (_PUNCT.sub("", k) for k in _norm_all(norm))  # as _none_key, in one call
+    answered = np.array([bool(k) and k not in nones for k in keys], dtype=bool)
     counts = np.zeros((len(texts), len(scheme.categories)), dtype=np.int64)
+    norm_arrow = pa.array(norm, type=pa.large_string())
     for j, (_, exclude, pattern) in enumerate(_compiled(scheme)):
         if pattern is None:
             continue
-        target = norm.str.replace(exclude, "|", regex=True) if exclude is not None else norm
-        counts[:, j] = target.str.count(pattern).to_numpy(dtype=np.int64)
+        target = norm_arrow
+        if exclude is not None:
+            target = pc.replace_substring_regex(norm_arrow, exclude, "|")
+        counts[:, j] = np.asarray(pc.count_substring_regex(target, pattern), dtype=np.int64)
     counts[~answered] = 0
     residual = scheme.names.index(RESIDUAL)
     counts[:, residual] += answered & (counts.sum(axis=1) == 0)
     return counts, answered
+
+
+def _norm_all(texts: list[str]) -> list[str]:
+    """:func:`_norm` of each text, in one call where NUL separates texts safely (a NUL
+    is a character of its own for NFKC, case folding and white space)."""
+    if any("\x00" in t for t in texts):
+        return [_norm(t) for t in texts]
+    out = _norm("\x00".join(texts)).split("\x00")
+    return out if len(out) == len(texts) else [_norm(t) for t in texts]
 
 
 def agreement(coded: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:

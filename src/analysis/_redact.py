@@ -1,15 +1,28 @@
 """Redaction of personal and firm-identifying data in open answers.
 
-One compiled pattern finds, in a single left-to-right pass over a text, every phone
-number, ID number, credit code, e-mail address, and every contact name and firm name
-of the whole survey (names enter the pattern as a trie, so a pass costs one step per
-character however many names there are). Placeholders replace what it finds.
+Patterns find phone numbers, ID numbers, credit codes and e-mail addresses. A survey
+also has about as many contact names and firm names as firms, a million in a large
+one, and a pattern of them all would take a minute to build. So the names that occur
+in the texts at hand are found first (:func:`_occurring`: rolling hashes of the
+texts, checked against the names' hashes, then an exact look-up), and only those
+enter the pattern, as a trie. A name that occurs in none of the texts could not
+match in them, so the texts come out exactly as with every name in the pattern. One
+left-to-right pass of the pattern over a text replaces what it finds.
+
+Contact values are prepared as Arrow strings, with RE2 patterns that mean what
+Python's would (white space as ``str.isspace``, digits as ``\\d``).
 """
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ._coding import trie_pattern
 
@@ -90,118 +103,288 @@ _SUFFIXES = (
     "运输", "物业", "建设", "装饰", "设计", "安装", "劳务", "电力", "光伏", "新材料", "材料",
     "生态", "健康", "教育", "酒店", "超市",
 )  # fmt: skip
-_SUFFIX = re.compile("(?:" + "|".join(sorted(_SUFFIXES, key=len, reverse=True)) + ")$")
-_BRACKETS = re.compile(r"[(（][^()（）]*[)）]")
+# The longest of these endings at the start of a reversed name (RE2).
+_ENDING_REVERSED = (
+    "^(?:" + "|".join(x[::-1] for x in sorted(_SUFFIXES, key=len, reverse=True)) + ")"
+)
+_BRACKETS = r"[(（][^()（）]*[)）]"
 # A brand followed by one of these is a place (祁连县, 三江源, 雪域高原), not the firm.
 _NOT_AFTER_BRAND = "县|市|区|州|镇|乡|村|山|湖|河|源|盆地|高原|草原|地区|流域|片区|路|街|机场|站"
-_HAN = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
+_HAN = "^[\u4e00-\u9fff]{2,4}$"
+# What str.isspace, and so \\s in Python's re, means (checked in the tests).
+_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_SPACES = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in _WHITESPACE) + "]+"  # RE2
 
 
 class Redactor:
     """Replaces identifying data in texts with placeholders such as 〔电话〕.
 
     Build it once from every contact name, firm name and phone number of the survey,
-    then call :meth:`sub` per distinct text.
+    then call :meth:`sub` with the distinct texts.
     """
 
     def __init__(
         self,
-        people: Iterable[object] = (),
-        firms: Iterable[object] = (),
-        phones: Iterable[object] = (),
+        people: Sequence[Iterable[object]] = (),
+        firms: Sequence[Iterable[object]] = (),
+        phones: Sequence[Iterable[object]] = (),
         places: Iterable[str] = (),
     ) -> None:
-        names, surnames = _names(people)
+        """``people``, ``firms`` and ``phones`` each hold one or more collections of
+        values (a column of the data, a list of further names), taken together."""
+        names, self._surnames = _names(people)
+        full, brands = _firms(firms, _place_pattern(places))
+        # Phones as written in the contact field, with five digits or more.
+        self._literals = {"phone": _phones(phones), "firm": full, "brand": brands, "name": names}
+
+    def sub(self, texts: Sequence[str]) -> list[str]:
+        """``texts`` with every identifying string replaced by its placeholder."""
+        # Match on copies with full-width digits and letters made half-width (１３８…);
+        # the mapping keeps every character's position, so the spans found there are
+        # cut from the original, which keeps its own characters elsewhere.
+        half = [t.translate(_HALF_WIDTH) for t in texts]
+        seen = _occurring(list(self._literals.values()), half)
+        found = {
+            kind: values.filter(pc.is_in(values, value_set=seen)).to_pylist()
+            for kind, values in self._literals.items()
+        }
+        pattern, kinds = self._pattern(found)
+        return [self._sub(pattern, kinds, t, h) for t, h in zip(texts, half, strict=True)]
+
+    def _pattern(self, found: dict[str, list[str]]) -> tuple[re.Pattern[str], dict[str, str]]:
         # Group names g0, g1, … in order of preference: where two alternatives match
         # at the same place, the first wins (an all-digit 18-character string is an
         # ID number, not a credit code).
-        groups = [(kind, p) for kind, p in _PATTERNS]
-        literal_phones = {str(p).strip() for p in phones if _present(p)}
-        literal_phones = {p for p in literal_phones if len(re.sub(r"\D", "", p)) >= 5}
-        if literal_phones:
-            groups.append(("phone", trie_pattern(literal_phones)))
-        full, brands = _firms(firms, _place_pattern(places))
-        if full:
-            groups.append(("firm", trie_pattern(full)))
-        if brands:
-            groups.append(("firm", f"(?:{trie_pattern(brands)})(?!{_NOT_AFTER_BRAND})"))
-        if surnames:
-            s = trie_pattern(surnames)
+        groups = list(_PATTERNS)
+        if found["phone"]:
+            groups.append(("phone", trie_pattern(found["phone"])))
+        if found["firm"]:
+            groups.append(("firm", trie_pattern(found["firm"])))
+        if found["brand"]:
+            groups.append(("firm", f"(?:{trie_pattern(found['brand'])})(?!{_NOT_AFTER_BRAND})"))
+        if self._surnames:
+            s = trie_pattern(self._surnames)
             groups.append(("name", f"{s}(?:{trie_pattern(_TITLES)})"))
             groups.append(("name", f"{s}总(?![{_NOT_AFTER_ZONG}])"))
-        if names:
-            groups.append(("name", trie_pattern(names)))
-        self._kinds = {f"g{i}": PLACEHOLDERS[kind] for i, (kind, _) in enumerate(groups)}
+        if found["name"]:
+            groups.append(("name", trie_pattern(found["name"])))
+        kinds = {f"g{i}": PLACEHOLDERS[kind] for i, (kind, _) in enumerate(groups)}
         parts = [f"(?P<g{i}>{p})" for i, (_, p) in enumerate(groups)]
-        self._pattern = re.compile(
-            "|".join([*parts[: len(_PATTERNS)], _LABELLED, *parts[len(_PATTERNS) :]])
-        )
+        n = len(_PATTERNS)
+        return re.compile("|".join([*parts[:n], _LABELLED, *parts[n:]])), kinds
 
-    def sub(self, text: str) -> str:
-        """``text`` with every identifying string replaced by its placeholder."""
-        # Match on a copy with full-width digits and letters made half-width (１３８…);
-        # the mapping keeps every character's position, so the spans found there are
-        # cut from the original, which keeps its own characters elsewhere.
+    @staticmethod
+    def _sub(pattern: re.Pattern[str], kinds: dict[str, str], text: str, half: str) -> str:
         out, last = [], 0
-        for m in self._pattern.finditer(text.translate(_HALF_WIDTH)):
-            out += [text[last : m.start()], self._replace(m, text)]
+        for m in pattern.finditer(half):
+            if m.group("contact") is not None:
+                label = text[m.start("label") : m.end("label")]
+                im = label.lstrip().lower().startswith(("微信", "qq", "ｑｑ"))
+                found = label + PLACEHOLDERS["contact" if im else "phone"]
+            else:
+                found = kinds[m.lastgroup or ""]
+            out += [text[last : m.start()], found]
             last = m.end()
         return "".join([*out, text[last:]])
 
-    def _replace(self, m: re.Match, text: str) -> str:
-        if m.group("contact") is not None:
-            label = text[m.start("label") : m.end("label")]
-            im = label.lstrip().lower().startswith(("微信", "qq", "ｑｑ"))
-            return label + PLACEHOLDERS["contact" if im else "phone"]
-        return self._kinds[m.lastgroup or ""]
+
+# -- contact values ------------------------------------------------------------------
 
 
-def _present(x: object) -> bool:
-    return x is not None and x == x and str(x).strip() != ""  # x == x is False for NaN
+def _distinct(values: Iterable[object]) -> pd.Series:
+    """The distinct values that are not missing, as text (``str`` of each)."""
+    if not isinstance(values, (pd.Series, pd.Index, np.ndarray, pd.api.extensions.ExtensionArray)):
+        values = list(values)
+    unique = pd.Series(pd.unique(pd.Series(values).dropna()))
+    if not isinstance(unique.dtype, pd.StringDtype):
+        unique = pd.Series([x if isinstance(x, str) else str(x) for x in unique], dtype=object)
+    return unique.astype(pd.StringDtype("pyarrow"))
 
 
-def _names(people: Iterable[object]) -> tuple[set[str], set[str]]:
-    """Distinct contact names (two characters or more) and the surnames of Han names."""
-    names, surnames = set(), set()
-    for raw in people:
-        if not _present(raw):
-            continue
-        name = re.sub(r"\s+", "", str(raw))
-        if len(name) < 2 or name in _NOT_NAMES:
-            continue
-        names.add(name)
-        if _HAN.match(name):
-            if name[:2] in _COMPOUND_SURNAMES and len(name) >= 3:
-                surnames.add(name[:2])
-            elif len(name) <= 3:
-                surnames.add(name[0])
+def _arrow(sources: Sequence[Iterable[object]]) -> pa.Array:
+    """The distinct values of all ``sources``, as text, in an Arrow array."""
+    parts = [p for p in map(_distinct, sources) if len(p)]
+    if len(parts) > 1:
+        parts = [pd.Series(pd.unique(pd.concat(parts, ignore_index=True)))]
+    return pa.array(parts[0].array if parts else [], type=pa.large_string())
+
+
+# The literal names below may repeat: a repeat is found, and enters the pattern, with
+# its twin, so taking out repeats would cost time and change nothing.
+
+
+def _squeezed(values: Sequence[Iterable[object]]) -> pa.Array:
+    """Values without white space, of two characters or more."""
+    s = _arrow(values)
+    if pc.any(pc.match_substring_regex(s, _SPACES)).as_py():
+        s = pc.replace_substring_regex(s, _SPACES, "")
+    return s.filter(pc.greater_equal(pc.utf8_length(s), 2))
+
+
+def _isin(values: pa.Array, words: Iterable[str]) -> pa.Array:
+    return pc.is_in(values, value_set=pa.array(list(words), type=values.type))
+
+
+def _names(people: Sequence[Iterable[object]]) -> tuple[pa.Array, set[str]]:
+    """Contact names (two characters or more) and the surnames of Han names."""
+    names = _squeezed(people)
+    names = names.filter(pc.invert(_isin(names, _NOT_NAMES)))
+    han = names.filter(pc.match_substring_regex(names, _HAN))
+    length = pc.utf8_length(han)
+    two = pc.utf8_slice_codeunits(han, 0, 2)
+    compound = pc.and_(_isin(two, _COMPOUND_SURNAMES), pc.greater_equal(length, 3))
+    single = pc.and_(pc.invert(compound), pc.less_equal(length, 3))
+    surnames = set(pc.unique(two.filter(compound)).to_pylist())
+    surnames.update(pc.unique(pc.utf8_slice_codeunits(han.filter(single), 0, 1)).to_pylist())
     return names, surnames
 
 
-def _place_pattern(places: Iterable[str]) -> re.Pattern[str]:
+def _place_pattern(places: Iterable[str]) -> str:
     """Leading province, then a leading prefecture or county (西宁市, 海东, 格尔木市)."""
     local = sorted({re.sub(r"(?:市|州|县|区|地区)$", "", p) for p in places if len(p) >= 2})
     local_part = f"(?:(?:{'|'.join(map(re.escape, local))})(?:市|州|县|区|地区)?)?" if local else ""
-    return re.compile(f"^(?:(?:{'|'.join(_PROVINCES)}){_PROVINCE_SUFFIX})?{local_part}")
+    return f"^(?:(?:{'|'.join(_PROVINCES)}){_PROVINCE_SUFFIX})?{local_part}"
 
 
-def _firms(firms: Iterable[object], place: re.Pattern[str]) -> tuple[set[str], set[str]]:
-    """Distinct full firm names, and the shorter forms firms use for themselves:
-    without the province, the legal form and the line of business (青海顺达矿业有限公司
-    → 顺达矿业, 顺达)."""
-    full, short = set(), set()
-    for raw in firms:
-        if not _present(raw):
-            continue
-        name = re.sub(r"\s+", "", str(raw))
-        if len(name) < 2:
-            continue
-        full.add(name)
-        stages = [_BRACKETS.sub("", place.sub("", name))]
-        while (m := _SUFFIX.search(stages[-1])) and m.start() >= 2:
-            stages.append(stages[-1][: m.start()])
-        if _SUFFIX.fullmatch(stages[-1]) or len(stages[-1]) < 2:
-            # 青海省农业发展有限公司 has no brand: 农业 alone would redact every 农业.
-            stages = stages[:1]
-        short.update(s for s in stages if len(s) >= 2)
-    return full, short - full
+def _firms(firms: Sequence[Iterable[object]], place: str) -> tuple[pa.Array, pa.Array]:
+    """Full firm names, and the shorter forms firms use for themselves: without the
+    province, the legal form and the line of business (青海顺达矿业有限公司 → 顺达矿业,
+    顺达). A short form that is also a full name changes nothing: full names come
+    first in the pattern."""
+    full = _squeezed(firms)
+    first = pc.replace_substring_regex(full, place, "")
+    if pc.any(pc.match_substring_regex(first, "[(（]")).as_py():
+        first = pc.replace_substring_regex(first, _BRACKETS, "")
+    # Take off the longest ending, again and again, while two characters or more stay
+    # before it. RE2 finds an ending fast at the start of the reversed name.
+    heads, rows, current = [], np.arange(len(first)), pc.utf8_reverse(first)
+    last, ends = current, pa.array(sorted({x[-1] for x in _SUFFIXES}), type=current.type)
+    while len(current):
+        maybe = np.array(pc.is_in(pc.utf8_slice_codeunits(current, 0, 1), value_set=ends))
+        current, rows = current.filter(maybe), rows[maybe]
+        head = pc.replace_substring_regex(current, _ENDING_REVERSED, "")
+        length = np.array(pc.utf8_length(head))
+        keep = (length < np.array(pc.utf8_length(current))) & (length >= 2)
+        current, rows = head.filter(keep), rows[keep]
+        if len(rows):
+            heads.append((rows, current))
+            mask = np.zeros(len(first), dtype=bool)
+            mask[rows] = True
+            last = pc.replace_with_mask(last, pa.array(mask), current)
+    # 青海省农业发展有限公司 has no brand: 农业 alone would redact every 农业.
+    last = pc.utf8_reverse(last)
+    no_brand = np.array(pc.or_(_isin(last, _SUFFIXES), pc.less(pc.utf8_length(last), 2)))
+    later = [pc.utf8_reverse(h.filter(~no_brand[r])) for r, h in heads]
+    short = pa.concat_arrays([first.filter(pc.not_equal(first, full)), *later])
+    return full, short.filter(pc.greater_equal(pc.utf8_length(short), 2))
+
+
+def _phones(phones: Sequence[Iterable[object]]) -> pa.Array:
+    """Phone numbers as written (without surrounding space) with five digits or more."""
+    s = pc.utf8_trim(_arrow(phones), characters=_WHITESPACE)
+    five = np.array(pc.match_substring_regex(s, "(?:[0-9][^0-9]*){5}"), dtype=bool)
+    other = ~np.array(pc.string_is_ascii(s), dtype=bool)  # where \d is more than 0-9
+    five[other] = [len(re.sub(r"\D", "", x)) >= 5 for x in s.filter(other).to_pylist()]
+    return s.filter(five)
+
+
+# -- finding the names that occur ----------------------------------------------------
+
+_BATCH = 1 << 22  # characters hashed at a time, to bound memory
+
+
+def _occurring(literals: Sequence[pa.Array], texts: Sequence[str]) -> pa.Array:
+    """Stretches of ``texts`` among which is every literal that occurs in a text, so
+    that ``pc.is_in(literals, value_set=…)`` tells exactly which occur.
+
+    Every literal gets a polynomial hash, and a bit filter holds them all. Every
+    window of the texts that starts with the first character of some literal and is
+    as long as some literal gets the same hash; those the filter lets through (the
+    literals that occur, and about 2 % of the others) are kept.
+    """
+    lengths = [np.array(pc.utf8_length(a), dtype=np.intp) for a in literals]
+    wanted = np.unique(np.concatenate([[0], *lengths]))[1:].tolist()
+    if not wanted or not any(texts):
+        return pa.array([], pa.large_string())
+    text_lengths = np.fromiter(map(len, texts), dtype=np.intp, count=len(texts)) + 1
+    hasher = _Hasher(_BATCH + max(wanted[-1], int(text_lengths.max())))
+    keys, first = [], np.zeros(0x110000, dtype=bool)
+    for strings, n in zip(literals, lengths, strict=True):
+        for rows in _batches(n):
+            codes = _code_points(_joined(strings[rows]))
+            starts = np.cumsum(n[rows]) - n[rows]
+            keys.append(hasher.of(hasher.prefix(codes), starts, n[rows]))
+            first[codes[starts[n[rows] > 0]]] = True
+    passes = _BitFilter(np.concatenate(keys))
+    found = set()
+    for rows in _batches(text_lengths):
+        joined = "\x00".join(texts[rows])
+        codes = _code_points(joined)
+        prefix, starts = hasher.prefix(codes), np.flatnonzero(first[codes])
+        for n in wanted:
+            at = starts[starts <= len(codes) - n]
+            at = at[passes(hasher.of(prefix, at, n))]
+            found.update(joined[p : p + n] for p in at.tolist())
+    return pa.array(list(found), pa.large_string())
+
+
+def _batches(lengths: np.ndarray) -> list[slice]:
+    """Runs of rows of about ``_BATCH`` characters (more if one row is longer)."""
+    ends = np.searchsorted(np.cumsum(lengths), np.arange(_BATCH, lengths.sum(), _BATCH))
+    bounds = [0, *np.unique(ends + 1).tolist(), len(lengths)]
+    return [slice(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def _joined(strings: pa.Array) -> str:
+    one = pa.LargeListArray.from_arrays(pa.array([0, len(strings)], pa.int64()), strings)
+    return pc.binary_join(one, pa.scalar("", pa.large_string()))[0].as_py()
+
+
+def _code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+
+
+class _Hasher:
+    """Polynomial hashes (mod 2**64) of stretches of texts of up to ``size`` characters:
+    the same wherever the same characters stand."""
+
+    _BASE = 0x100000001B3  # odd, so it has an inverse mod 2**64
+
+    def __init__(self, size: int) -> None:
+        self.power, self.inverse = (
+            np.cumprod(np.r_[1, np.full(size - 1, b, dtype=np.uint64)].astype(np.uint64))
+            for b in (self._BASE, pow(self._BASE, -1, 1 << 64))
+        )
+
+    def prefix(self, codes: np.ndarray) -> np.ndarray:
+        """Entry i: the sum of codes[j] * _BASE**j over j < i."""
+        out = np.zeros(len(codes) + 1, dtype=np.uint64)
+        np.cumsum(codes * self.power[: len(codes)], out=out[1:])
+        return out
+
+    def of(self, prefix: np.ndarray, starts: np.ndarray, lengths: np.ndarray | int) -> np.ndarray:
+        """The hashes of the stretches, with their lengths in, bits spread (splitmix64)."""
+        x = (prefix[starts + lengths] - prefix[starts]) * self.inverse[starts]
+        x ^= np.atleast_1d(lengths).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        x = (x ^ (x >> 30)) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> 27)) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> 31)
+
+
+class _BitFilter:
+    """Says whether a hash may be one of ``keys``: never no when it is, and yes for
+    about 2 % of the others (a one-hash Bloom filter of 64 bits a key)."""
+
+    def __init__(self, keys: np.ndarray) -> None:
+        self.bits = int(np.clip(np.log2(max(len(keys), 1)) + 6, 16, 30))
+        slot = keys >> (64 - self.bits)
+        self.table = np.zeros(1 << (self.bits - 3), dtype=np.uint8)
+        bit = np.left_shift(1, slot & 7).astype(np.uint8)
+        np.bitwise_or.at(self.table, (slot >> 3).astype(np.intp), bit)
+
+    def __call__(self, keys: np.ndarray) -> np.ndarray:
+        slot = keys >> (64 - self.bits)
+        return ((self.table[(slot >> 3).astype(np.intp)] >> (slot & 7)) & 1).astype(bool)

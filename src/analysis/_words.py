@@ -14,10 +14,12 @@ import math
 import re
 import threading
 from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import pandas as pd
+import numpy as np
 
 from ._redact import PLACEHOLDER
 
@@ -79,20 +81,106 @@ def _stopwords() -> frozenset[str]:
     return frozenset(_lines(STOPWORDS))
 
 
-def _segment(text: str) -> list[str]:
-    return _tokenizer().lcut(text, HMM=False)
-
-
-def content_words(text: str) -> list[str]:
+def content_words(text: str) -> list[str | None]:
     """Content words of a redacted text, in order, with ``None`` where a stopword,
     a number or punctuation breaks the run (two-word phrases never span a break).
     Placeholders are cut out first, so 〔姓名〕 never becomes a phrase."""
-    stop = _stopwords()
-    out: list[str | None] = []
-    for token in _segment(PLACEHOLDER.sub("。", text)):
-        keep = _WORD.fullmatch(token) is not None and token not in stop
-        out.append(token if keep else None)
+    return words_of([text])[0]
+
+
+def words_of(texts: Iterable[str]) -> list[list[str | None]]:
+    """:func:`content_words` of each text. jieba segments a text block by block (a
+    block is a run of characters of its ``re_han_default``, or a run of others), so
+    each distinct block is segmented once: answers share many clauses."""
+    import jieba
+
+    tokenizer, stop, blocks = _tokenizer(), _stopwords(), {}
+    out = []
+    for text in texts:
+        words: list[str | None] = []
+        for block in jieba.re_han_default.split(PLACEHOLDER.sub("。", text)):
+            if not block:
+                continue
+            found = blocks.get(block)
+            if found is None:
+                found = blocks[block] = [
+                    token if _WORD.fullmatch(token) is not None and token not in stop else None
+                    for token in tokenizer.lcut(block, HMM=False)
+                ]
+            words += found
+        out.append(words)
     return out
+
+
+@dataclass(frozen=True)
+class Bags:
+    """The words of each distinct (redacted) answer, for phrases and quotes.
+
+    ``vector_*`` hold each answer's unit vector of word counts, ``phrase_*`` its set
+    of words and two-word phrases, as sparse rows: entries by answer, columns
+    numbered in the order of the sorted ``vocabulary`` and ``phrase_list``. ``words``
+    holds each answer's content words; ``flawed`` marks answers that make poor
+    quotes (with a placeholder, or long).
+    """
+
+    texts: list[str]
+    words: list[frozenset[str]]
+    flawed: np.ndarray
+    vocabulary: list[str]
+    vector_row: np.ndarray
+    vector_col: np.ndarray
+    vector_value: np.ndarray
+    phrase_list: list[str]
+    phrase_row: np.ndarray
+    phrase_col: np.ndarray
+
+
+def bags_of(texts: list[str]) -> Bags:
+    """The :class:`Bags` of redacted answers."""
+    # Answers that differ in numbers, punctuation or placeholders share their words.
+    distinct: dict[tuple, int] = {}
+    index = np.fromiter(
+        (distinct.setdefault(tuple(w), len(distinct)) for w in words_of(texts)), dtype=np.intp
+    )
+    vectors = [_unit(Counter(w for w in words if w)) for words in distinct]
+    phrases = [sorted(_phrases_of(list(words))) for words in distinct]
+    vocabulary = sorted(set().union(*vectors))
+    phrase_list = sorted(set().union(*phrases))
+    vector_row, at = _spread(vectors, index)
+    phrase_row, at_phrase = _spread(phrases, index)
+    values = np.fromiter((x for v in vectors for x in v.values()), dtype=float)
+    words = [frozenset(v) for v in vectors]
+    return Bags(
+        texts=texts,
+        words=[words[i] for i in index.tolist()],
+        flawed=np.array(
+            [PLACEHOLDER.search(t) is not None or len(t) > _LONG_QUOTE for t in texts], dtype=bool
+        ),
+        vocabulary=vocabulary,
+        vector_row=vector_row,
+        vector_col=_cols(vectors, vocabulary)[at],
+        vector_value=values[at],
+        phrase_list=phrase_list,
+        phrase_row=phrase_row,
+        phrase_col=_cols(phrases, phrase_list)[at_phrase],
+    )
+
+
+def _spread(items: list, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Answer i has the items ``items[index[i]]``: the answer of each of its entries,
+    and where the entry stands in all ``items`` laid end to end."""
+    sizes = np.array([len(x) for x in items], dtype=np.intp)
+    n = sizes[index]
+    rows = np.repeat(np.arange(len(index)), n)
+    at = np.arange(n.sum()) + np.repeat(
+        np.cumsum(sizes)[index] - sizes[index] - np.cumsum(n) + n, n
+    )
+    return rows, at
+
+
+def _cols(items: list, names: list[str]) -> np.ndarray:
+    number = {name: i for i, name in enumerate(names)}
+    return np.fromiter((number[x] for item in items for x in item), dtype=np.intp)
 
 
 def _phrases_of(words: list[str | None]) -> set[str]:
@@ -101,21 +189,30 @@ def _phrases_of(words: list[str | None]) -> set[str]:
     return found
 
 
-def top_phrases(words, u, u_weight, u_count, k: int) -> list[tuple[str, float, int]]:
+def _per_answer(bags: Bags, u: np.ndarray, values) -> np.ndarray:
+    out = np.zeros(len(bags.texts))
+    out[u] = values
+    return out
+
+
+def top_phrases(bags: Bags, u, u_weight, u_count, k: int) -> list[tuple[str, float, int]]:
+    """The ``k`` phrases used by the most weight among answers ``u`` (with their
+    weights and numbers of firms), each used by at least ``MIN_PHRASE_ANSWERS``."""
     if k == 0:
         return []
-    weight: Counter = Counter()
-    count: Counter = Counter()
-    for code, wt, n in zip(u, u_weight, u_count, strict=True):
-        for phrase in _phrases_of(words[code]):
-            weight[phrase] += float(wt)
-            count[phrase] += int(n)
-    kept = [p for p in weight if count[p] >= MIN_PHRASE_ANSWERS]
-    kept.sort(key=lambda p: (-round(weight[p], 9), -count[p], p))
-    return [(p, weight[p], count[p]) for p in kept[:k]]
+    mine = np.zeros(len(bags.texts), dtype=bool)
+    mine[u] = True
+    keep = mine[bags.phrase_row]
+    rows, cols = bags.phrase_row[keep], bags.phrase_col[keep]
+    # bincount adds in row order, as a loop over u (sorted) would
+    weight = np.bincount(cols, _per_answer(bags, u, u_weight)[rows], len(bags.phrase_list))
+    count = np.bincount(cols, _per_answer(bags, u, u_count)[rows], len(bags.phrase_list))
+    kept = np.flatnonzero(count >= MIN_PHRASE_ANSWERS).tolist()
+    kept.sort(key=lambda p: (-round(weight[p], 9), -count[p], p))  # p: alphabetical
+    return [(bags.phrase_list[p], float(weight[p]), int(count[p])) for p in kept[:k]]
 
 
-def quotes_of(clean: pd.Series, words, u, u_count, mixed, k: int) -> list[str]:
+def quotes_of(bags: Bags, u, u_count, mixed, k: int) -> list[str]:
     """Up to ``k`` answers nearest the centroid of the category's word vectors.
 
     Answers without placeholders, of a readable length and about this category alone
@@ -125,30 +222,42 @@ def quotes_of(clean: pd.Series, words, u, u_count, mixed, k: int) -> list[str]:
     """
     if k == 0:
         return []
-    vectors = {code: _unit(Counter(w for w in words[code] if w)) for code in u}
-    centroid: Counter = Counter()
-    for code, n in zip(u, u_count, strict=True):
-        for word, x in vectors[code].items():
-            centroid[word] += x * int(n)
-    centroid = _unit(centroid)
-    ranked = []
-    for code, other_topics in zip(u, mixed, strict=True):
-        text = clean.iloc[code]
-        score = sum(x * centroid.get(word, 0.0) for word, x in vectors[code].items())
-        flawed = PLACEHOLDER.search(text) is not None or len(text) > _LONG_QUOTE
-        ranked.append((flawed, bool(other_topics), -round(score, 9), _stable_hash(text), code))
-    ranked.sort()
-    chosen: list[tuple[str, set[str]]] = []
-    for *_, code in ranked:
-        bag = set(vectors[code])
+    mine = np.zeros(len(bags.texts), dtype=bool)
+    mine[u] = True
+    keep = mine[bags.vector_row]
+    rows, cols, values = bags.vector_row[keep], bags.vector_col[keep], bags.vector_value[keep]
+    centroid = np.bincount(cols, values * _per_answer(bags, u, u_count)[rows], len(bags.vocabulary))
+    # the norm summed in the order words first appear, as a dict of them would be
+    _, first = np.unique(cols, return_index=True)
+    norm = math.sqrt(sum((centroid[cols[np.sort(first)]] ** 2).tolist()))
+    centroid = centroid / norm if norm else np.zeros_like(centroid)
+    score = np.bincount(rows, values * centroid[cols], len(bags.texts))[u]
+    rounded = np.array([-round(x, 9) for x in score.tolist()])
+    flawed, mixed = bags.flawed[u], np.asarray(mixed, dtype=bool)
+    order = np.lexsort((rounded, mixed, flawed))
+    chosen: list[tuple[str, frozenset[str]]] = []
+    for code in _ties_by_hash(bags, u, order, (flawed, mixed, rounded)):
+        bag = bags.words[code]
         if all(_jaccard(bag, other) < _SAME_QUOTE for _, other in chosen):
-            chosen.append((clean.iloc[code], bag))
+            chosen.append((bags.texts[code], bag))
             if len(chosen) == k:
                 break
     return [text for text, _ in chosen]
 
 
-def _jaccard(a: set, b: set) -> float:
+def _ties_by_hash(bags: Bags, u, order: np.ndarray, keys: tuple) -> Iterable[int]:
+    """Answers ``u[order]``, those with equal ``keys`` ordered by the hash of their text
+    (computed only for the groups reached)."""
+    key = np.stack([np.asarray(x, dtype=float) for x in keys], axis=1)[order]
+    starts = np.flatnonzero(np.r_[True, (key[1:] != key[:-1]).any(axis=1)])
+    for a, b in itertools.pairwise([*starts.tolist(), len(order)]):
+        group = u[order[a:b]].tolist()
+        if len(group) > 1:
+            group.sort(key=lambda code: (_stable_hash(bags.texts[code]), code))
+        yield from group
+
+
+def _jaccard(a: frozenset, b: frozenset) -> float:
     return len(a & b) / len(a | b) if a | b else 1.0
 
 

@@ -31,7 +31,7 @@ import pandas as pd
 
 from ._coding import RESIDUAL, Category, CodingScheme, agreement, hits, load_coding
 from ._redact import PLACEHOLDERS, Redactor
-from ._words import content_words, quotes_of, top_phrases
+from ._words import bags_of, quotes_of, top_phrases
 from .errors import ParameterError
 
 __all__ = [
@@ -109,8 +109,8 @@ def code_answers(
     """
     scheme = scheme or _default_scheme()
     series = _as_series(texts)
-    codes, uniques = pd.factorize(series.astype("string"), use_na_sentinel=True)
-    counts, answered = hits(pd.Series(uniques, dtype="string"), scheme)
+    codes, uniques = _factorize(series)
+    counts, answered = hits(uniques, scheme)
     table = np.where(answered[:, None], (counts > 0).astype(float), np.nan)
     rows = np.where(codes[:, None] >= 0, table[np.maximum(codes, 0)], np.nan)
     return pd.DataFrame(rows, index=series.index, columns=list(scheme.names))
@@ -147,7 +147,7 @@ def redact(
     '请〔姓名〕回电〔电话〕'
     """
     series = _as_series(texts)
-    redactor = Redactor(people, firms, phones, _places())
+    redactor = Redactor([people], [firms], [phones], _places())
     return _redact_series(series, redactor)
 
 
@@ -211,9 +211,8 @@ def open_answers(
     w = _weights(data, weights)
     scheme = scheme or _default_scheme()
 
-    texts = data[column].astype("string")
-    codes, uniques = pd.factorize(texts, use_na_sentinel=True)
-    counts, answered_u = hits(pd.Series(uniques, dtype="string"), scheme)
+    codes, uniques = _factorize(data[column])
+    counts, answered_u = hits(uniques, scheme)
     answered = (codes >= 0) & answered_u[np.maximum(codes, 0)]
     onehot = (counts > 0)[np.maximum(codes, 0)] & answered[:, None]
     indicators = pd.DataFrame(
@@ -231,8 +230,8 @@ def open_answers(
         _contact(data, PHONE_COLUMN, ()),
         _places(),
     )
-    clean = _redact_series(pd.Series(uniques, dtype="string"), redactor).fillna("")
-    words = [content_words(t) for t in clean]
+    clean = _redact_series(uniques, redactor).fillna("")
+    bags = bags_of(clean.tolist())
     n_categories = (counts > 0).sum(axis=1)
 
     domains = _domains(data, by_cols)
@@ -258,11 +257,13 @@ def open_answers(
             )
             if not quotable:
                 continue
-            u, inv = np.unique(codes[mine], return_inverse=True)
-            u_weight = np.bincount(inv, weights=w[mine])
-            u_count = np.bincount(inv)
+            # the distinct answers, their numbers of firms and weights (in row order)
+            u_count = np.bincount(codes[mine], minlength=len(uniques))
+            u = np.flatnonzero(u_count)
+            u_weight = np.bincount(codes[mine], weights=w[mine], minlength=len(uniques))[u]
+            u_count = u_count[u]
             for rank, (phrase, weight, n) in enumerate(
-                top_phrases(words, u, u_weight, u_count, phrases), 1
+                top_phrases(bags, u, u_weight, u_count, phrases), 1
             ):
                 phrase_rows.append(
                     {
@@ -275,7 +276,7 @@ def open_answers(
                     }
                 )
             mixed = n_categories[u] > 1
-            for rank, quote in enumerate(quotes_of(clean, words, u, u_count, mixed, quotes), 1):
+            for rank, quote in enumerate(quotes_of(bags, u, u_count, mixed, quotes), 1):
                 quote_rows.append({**key, "category": cat.name, "rank": rank, "quote": quote})
 
     lead = [*by_cols, "category"]
@@ -314,16 +315,26 @@ def _as_series(texts) -> pd.Series:
     return texts if isinstance(texts, pd.Series) else pd.Series(list(texts), dtype=object)
 
 
+def _factorize(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Codes of the texts (-1 where missing), and the distinct texts as strings."""
+    if isinstance(series.dtype, pd.CategoricalDtype) and pd.api.types.is_string_dtype(
+        series.cat.categories
+    ):  # as they are: categories are distinct, and unused ones cost little
+        return series.cat.codes.to_numpy(np.intp), pd.Series(series.cat.categories, dtype="string")
+    codes, uniques = pd.factorize(series.astype("string"), use_na_sentinel=True)
+    return codes, pd.Series(uniques, dtype="string")
+
+
 def _redact_series(series: pd.Series, redactor: Redactor) -> pd.Series:
     """Redact each distinct text once."""
-    codes, uniques = pd.factorize(series.astype("string"), use_na_sentinel=True)
-    clean = np.array([redactor.sub(str(t)) for t in uniques] + [None], dtype=object)
+    codes, uniques = _factorize(series)
+    clean = np.array([*redactor.sub([str(t) for t in uniques]), None], dtype=object)
     return pd.Series(clean[codes], index=series.index, dtype="string")
 
 
-def _contact(data: pd.DataFrame, column: str, extra: Iterable[object]) -> list[object]:
-    values = list(pd.unique(data[column].dropna())) if column in data.columns else []
-    return values + list(extra)
+def _contact(data: pd.DataFrame, column: str, extra: Iterable[object]) -> list[Iterable[object]]:
+    """A contact field of the data (if there) and further values."""
+    return [data[column], extra] if column in data.columns else [extra]
 
 
 def _check_ints(**checks: tuple[int, int]) -> None:
