@@ -145,3 +145,11 @@ def test_spreadsheet_export_neutralises_formula_injection(tmp_path):
         assert cells[text].data_type == "s" and cells[text].quotePrefix
     assert not cells["正常的话"].quotePrefix
     assert openpyxl.load_workbook(path)["困难"]["B2"].value == f.difficulties[0].share.estimate
+
+
+def test_laying_out_a_brief_never_fetches_a_url():
+    from weasyprint.urls import FatalURLFetchingError
+
+    html = '<html><body><p>图</p><img src="http://example.com/chart.png"></body></html>'
+    with pytest.raises(FatalURLFetchingError):
+        html_to_pdf(html)

@@ -101,7 +101,26 @@ def html_to_pdf(html: str) -> bytes:
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    return HTML(string=html).write_pdf(pdf_identifier=b"qifang-brief", uncompressed_pdf=False)
+    return HTML(string=html, url_fetcher=_offline_fetcher()).write_pdf(
+        pdf_identifier=b"qifang-brief", uncompressed_pdf=False
+    )
+
+
+def _offline_fetcher():
+    """A URL fetcher that serves only ``data:`` URLs: a brief embeds everything it
+    shows, and laying it out must never reach the network (or the file system)."""
+    try:
+        from weasyprint.urls import URLFetcher
+    except ImportError:  # WeasyPrint < 66 takes a function
+        from weasyprint import default_url_fetcher
+
+        def fetch(url, *args, **kwargs):
+            if not url.startswith("data:"):
+                raise ValueError(f"a brief may not load {url}")
+            return default_url_fetcher(url, *args, **kwargs)
+
+        return fetch
+    return URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
 
 
 def notebook_to_html(nb) -> str:
