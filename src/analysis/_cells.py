@@ -24,7 +24,7 @@ _DATE = re.compile(
 )
 _NUMBER = re.compile(r"^\s*([-+]?[\d,]*\.?\d+)\s*(?:[\u4e00-\u9fff%％]+)?\s*$")
 # A cell a spreadsheet would run as a formula: =…, or +cmd|… / @SUM(… / -HYPERLINK(…
-_FORMULA = re.compile(r"^\s*(=|[+\-@]\s*[A-Za-z_][\w.]*\s*[(|!])")
+FORMULA = re.compile(r"^\s*(=|[+\-@]\s*[A-Za-z_][\w.]*\s*[(|!])")
 MAX_TEXT = 5000  # characters in one free-text answer
 
 
@@ -123,7 +123,7 @@ def parse(q: Question, text: str, table: dict) -> tuple[object, tuple[str, str] 
     if q.type == "date":
         return _parse_date(q, text)
     text = text.strip()
-    if _FORMULA.match(text):
+    if FORMULA.match(text):
         return None, (
             "looks like a spreadsheet formula (formula injection)",
             "remove the formula from the export, or put an apostrophe before it",

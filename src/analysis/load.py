@@ -26,10 +26,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._cells import FALSE, TRUE, Missing, choice_lookup, normalize, parse
+from ._cells import FALSE, FORMULA, MAX_TEXT, TRUE, Missing, choice_lookup, normalize, parse
 from .errors import Problem, ValidationError
 from .instrument import Form, Instrument, Question, load_instrument
-from .iorw import RawTable, read_table, sha256
+from .iorw import RawTable, read_table, release_memory, sha256
 
 _LEADING_NUMBER = re.compile(r"^\s*(?:Q|第)?\s*\d+(?:[.\-_]\d+)*\s*(?:[.、:：)）]|题)?\s*")
 _TRAILING = re.compile(r"[\s:：?？。*＊]+$")
@@ -188,6 +188,8 @@ def load(
         columns=mapping,
     )
     loaded = Loaded(data, form, prov, tuple(problems), raw.row_numbers)
+    if len(data) > 100_000:  # the raw columns were released while coding
+        release_memory()
     if strict and loaded.errors:
         raise ValidationError(list(loaded.problems))
     return loaded
@@ -318,6 +320,8 @@ def _code(raw: RawTable, index: _HeaderIndex, inst: Instrument):
             coded, probs = _column(raw, q, plain[0], missing)
         columns.update(coded)
         problems.extend(probs)
+        for j, _ in cols:
+            raw.columns[j] = None  # coded: let the raw text go now, not at the end
 
     data = pd.DataFrame(columns, index=pd.RangeIndex(raw.nrows))
     flagged = {(p.row, p.column) for p in problems if p.severity == "error"}
@@ -336,40 +340,71 @@ def _empty(q: Question, n: int):
     return np.full(n, np.nan)
 
 
-def _distinct(raw: RawTable, j: int) -> tuple[np.ndarray, list[str]]:
-    """A column as (codes into its distinct values, the distinct values)."""
+def _distinct(raw: RawTable, j: int):
+    """A column as (codes into its distinct values, the distinct values as an Arrow
+    string array)."""
     import pyarrow as pa
 
     arr = raw.columns[j]
     if isinstance(arr, pa.ChunkedArray):
+        if pa.types.is_dictionary(arr.type):
+            arr = arr.unify_dictionaries()  # blocks read in parallel have own dictionaries
         arr = arr.combine_chunks()
-    enc = arr.dictionary_encode()
-    return np.asarray(enc.indices), enc.dictionary.to_pylist()
+    if not pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_encode()
+    return np.asarray(arr.indices), arr.dictionary
+
+
+def _text_values(q: Question, distinct, missing) -> tuple[object, dict]:
+    """Free text, ids and names: nearly every value is distinct, so they are checked
+    with Arrow compute on the whole column, and only suspect values in Python."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    trimmed = pc.utf8_trim_whitespace(distinct)
+    length = pc.utf8_length(trimmed).to_numpy(zero_copy_only=False)
+    absent = pc.is_in(trimmed, value_set=pa.array(sorted(missing.raw))).to_numpy(
+        zero_copy_only=False
+    )
+    for k in np.flatnonzero(~absent & (length <= missing.longest + 2)):
+        absent[k] = missing(trimmed[int(k)].as_py())  # short: maybe a missing label
+    suspect = (length > MAX_TEXT) | pc.match_substring_regex(trimmed, FORMULA.pattern).to_numpy(
+        zero_copy_only=False
+    )
+    bad = {}
+    for k in np.flatnonzero(suspect & ~absent):
+        bad[int(k)] = parse(q, trimmed[int(k)].as_py(), {})[1]
+    keep = ~absent & ~suspect
+    return pc.if_else(pa.array(keep), trimmed, pa.scalar(None, pa.string())), bad
 
 
 def _column(raw: RawTable, q: Question, j: int, missing) -> tuple[dict, list[Problem]]:
     codes, distinct = _distinct(raw, j)
     header = raw.header[j]
-    values: list[object] = []
     bad: dict[int, tuple[str, str]] = {}
-    table = choice_lookup(q) if q.type in ("single", "likert", "multi") else {}
-    for k, text in enumerate(distinct):
-        if missing(text):
-            values.append(None)
-            continue
-        value, why = parse(q, text, table)
-        if why:
-            bad[k] = why
-        values.append(value)
+    if q.type == "text":
+        values, bad = _text_values(q, distinct, missing)
+    else:
+        distinct = distinct.to_pylist()
+        values: list[object] = []
+        table = choice_lookup(q) if q.type in ("single", "likert", "multi") else {}
+        for k, text in enumerate(distinct):
+            if missing(text):
+                values.append(None)
+                continue
+            value, why = parse(q, text, table)
+            if why:
+                bad[k] = why
+            values.append(value)
 
     problems = []
     if bad:
         bad_codes = np.fromiter(bad, dtype=np.int64)
         for pos in np.flatnonzero(np.isin(codes, bad_codes)):
             message, fix = bad[int(codes[pos])]
-            problems.append(
-                _problem(raw, raw.row_numbers[pos], header, distinct[codes[pos]], message, fix)
-            )
+            value = distinct[int(codes[pos])]
+            value = value.as_py() if hasattr(value, "as_py") else value
+            problems.append(_problem(raw, raw.row_numbers[pos], header, value, message, fix))
     if q.type == "multi":
         out = {}
         for c in q.choices:
@@ -396,7 +431,7 @@ def _assemble(q: Question, values: list, codes: np.ndarray):
             dtype="datetime64[ns]",
         )
         return arr[codes] if len(codes) else np.array([], dtype="datetime64[ns]")
-    arr = pd.array(values, dtype="string[pyarrow]")
+    arr = pd.arrays.ArrowStringArray(values)  # an Arrow array from _text_values
     return arr.take(codes) if len(codes) else pd.array([], dtype="string[pyarrow]")
 
 
@@ -408,6 +443,7 @@ def _multi_columns(raw: RawTable, q: Question, cols, missing) -> tuple[dict, lis
     any_answer = np.zeros(raw.nrows, dtype=bool)
     for j, option in cols:
         codes, distinct = _distinct(raw, j)
+        distinct = distinct.to_pylist()
         label = q.choice(option).label
         vals = []
         for text in distinct:
