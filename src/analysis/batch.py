@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ParameterError, QifangError
-from .export import brief_css
+from .render import brief_css
 from .run import BRIEFS, prepare, run
 
 BY = ("region", "industry", "size")

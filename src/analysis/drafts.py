@@ -60,7 +60,7 @@ class Draft:
 
     def html(self) -> str:
         body = _to_html(self.markdown)
-        css = render_css()
+        css = render.brief_css()
         lang = "zh-CN" if self.lang == "zh" else "en"
         return (
             f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8" />'
@@ -84,12 +84,6 @@ _md = mistune.create_markdown(escape=True, plugins=["table"])
 
 def _to_html(markdown: str) -> str:
     return _md(markdown)
-
-
-def render_css() -> str:
-    from .export import brief_css
-
-    return brief_css()
 
 
 def make_draft(

@@ -15,20 +15,16 @@ font embedded, in about a second.
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
 from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 from traitlets import default
 
+from .render import brief_css
+
 TEMPLATES = Path(__file__).parent / "templates"
 REMOVE_TAGS = {"remove", "remove-cell", "parameters", "injected-parameters"}
-
-
-@cache
-def brief_css() -> str:
-    return (TEMPLATES / "brief.css").read_text(encoding="utf-8")
 
 
 class BriefHTMLExporter(HTMLExporter):

@@ -135,6 +135,12 @@ def _available(value) -> bool:
 
 
 @cache
+def brief_css() -> str:
+    """The one stylesheet of briefs, drafts and index pages (screen, print, PDF)."""
+    return (TEMPLATES / "brief.css").read_text(encoding="utf-8")
+
+
+@cache
 def environment(autoescape: bool = False) -> jinja2.Environment:
     """The shared environment; ``autoescape`` for HTML templates."""
     env = jinja2.Environment(
