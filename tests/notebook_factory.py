@@ -40,7 +40,9 @@ def write_notebooks(folder: Path, fail_in: str | None = None) -> Path:
         sample_findings().save(source)
     analysis = [
         "## A note for researchers, not for the brief",
-        f"import shutil\nshutil.copy({str(source)!r}, out_dir)",
+        # copy, then rename: the runner starts the other notebooks when the file appears
+        f"import os, shutil\nshutil.copy({str(source)!r}, out_dir + '/.findings.tmp')\n"
+        "os.replace(out_dir + '/.findings.tmp', out_dir + '/findings.json')",
     ]
     brief = [
         "from IPython.display import HTML, display\n"

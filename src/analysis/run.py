@@ -131,47 +131,66 @@ def run(
     say = log or (lambda _msg: None)
     started = time.perf_counter()
     timings: dict[str, float] = {}
-    p = prepare(raw)
-    timings["check"] = time.perf_counter() - started
-    out_root = Path(out_root) if out_root is not None else BRIEFS
     nb_dir = Path(notebooks) if notebooks is not None else NOTEBOOKS
-    name = name or slug(p)
-    out_root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=out_root))
-    failed = out_root / f"{name}.failed"
-    say(f"qifang run {name}: parameters checked ({timings['check']:.1f} s)")
     _kernel_env()
-    # While the analysis notebook computes, the other core starts the writing notebooks'
-    # kernels and imports the exporters: their start-up leaves the critical path.
-    warm = ThreadPoolExecutor(max_workers=len(WRITING) + 1)
-    kernels = [warm.submit(_start_kernel, nb_dir) for _ in WRITING]
+    # Kernels start (and the exporters import) on the other core while the parameters
+    # are checked and papermill imports: start-up leaves the critical path.
+    warm = ThreadPoolExecutor(max_workers=len(WRITING) + 2)
+    kernels = {nb: warm.submit(_start_kernel, nb_dir) for nb in (ANALYSIS, *WRITING)}
     warm.submit(_import_exporters)
     try:
-        _execute(nb_dir / ANALYSIS, work, p, timings, say, failed)
-        with ThreadPoolExecutor(max_workers=len(WRITING)) as pool:
-            # The brief and the drafts read only findings.json: run them side by side.
-            jobs = [
-                pool.submit(_execute, nb_dir / nb, work, p, timings, say, failed, k.result())
-                for nb, k in zip(WRITING, kernels, strict=True)
-            ]
-            for job in jobs:
-                job.result()
-        _export(work, timings, say)
-        timings["total"] = time.perf_counter() - started
-        _manifest(work, p, nb_dir, timings)
-    except BaseException:
-        for k in kernels:  # kernels never handed to a notebook
+        p = prepare(raw)
+        timings["check"] = time.perf_counter() - started
+        out_root = Path(out_root) if out_root is not None else BRIEFS
+        name = name or slug(p)
+        out_root.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=out_root))
+        failed = out_root / f"{name}.failed"
+        say(f"qifang run {name}: parameters checked ({timings['check']:.1f} s)")
+        try:
+            _notebooks(nb_dir, work, p, timings, say, failed, kernels)
+            _export(work, timings, say)
+            timings["total"] = time.perf_counter() - started
+            _manifest(work, p, nb_dir, timings)
+        except BaseException:
+            shutil.rmtree(failed, ignore_errors=True)
+            work.rename(failed)
+            raise
+    finally:
+        for k in kernels.values():  # kernels no notebook took (a run that stopped early)
             if k.done() and k.exception() is None and k.result().has_kernel:
                 _stop_kernel(k.result())
-        shutil.rmtree(failed, ignore_errors=True)
-        work.rename(failed)
-        raise
-    finally:
         warm.shutdown(wait=False)
     final = out_root / name
     _swap(work, final)
     say(f"done in {timings['total']:.1f} s: {final}")
     return RunResult(final, p, timings)
+
+
+def _notebooks(nb_dir: Path, work: Path, p: Params, timings, say, failed, kernels) -> None:
+    """The analysis notebook, then the brief and drafts notebooks side by side. These
+    read only findings.json, so they start as soon as it is written, while the
+    analysis notebook goes on with its tables and charts for researchers."""
+    findings = work / "findings.json"
+    with ThreadPoolExecutor(max_workers=1 + len(WRITING)) as pool:
+
+        def start(nb: str):
+            return pool.submit(
+                _execute, nb_dir / nb, work, p, timings, say, failed, kernels[nb].result()
+            )
+
+        analysis = start(ANALYSIS)
+        while not findings.exists():  # written atomically (Findings.save)
+            if analysis.done() and not findings.exists():
+                analysis.result()  # raises the notebook's error, if it failed
+                raise RunError(
+                    f"{ANALYSIS} ran without writing findings.json",
+                    "restore the notebook's cell that saves the findings",
+                )
+            time.sleep(0.05)
+        writing = [start(nb) for nb in WRITING]
+        for job in (analysis, *writing):
+            job.result()
 
 
 def _kernel_env() -> None:
