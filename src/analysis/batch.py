@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ParameterError, QifangError
+from .params import Params, against_data, check
 from .render import brief_css
-from .run import BRIEFS, prepare, run
+from .run import BRIEFS, prepare_with_data, run
 
 BY = ("region", "industry", "size")
 
@@ -35,9 +36,9 @@ class BatchResult:
         return self.folder / "index.html"
 
 
-def _one(raw: dict, folder: str, notebooks: str | None) -> tuple[str, str]:
+def _one(p: Params, folder: str, notebooks: str | None) -> tuple[str, str]:
     try:
-        result = run(raw, out_root=folder, notebooks=notebooks, log=None)
+        result = run(p, out_root=folder, notebooks=notebooks, log=None)
         return "ok", str(result.folder)
     except QifangError as exc:
         return "error", str(exc)
@@ -73,9 +74,6 @@ def batch(
     ParameterError
         A bad ``by``, ``workers`` or shared parameter, before anything runs.
     """
-    from .instrument import load_instrument
-    from .load import load
-
     if by not in BY:
         raise ParameterError(f"--by {by!r} is not supported", f"use one of: {', '.join(BY)}")
     if workers < 1:
@@ -86,11 +84,12 @@ def batch(
             f"{by}= is set, but the batch makes one brief per {by}",
             f"leave {by} out of the parameters",
         )
-    base = prepare(raw)
-    inst = load_instrument(base.instrument)
-    visits = load(base.visits, "visits", inst).data
+    base, inst, visits = prepare_with_data(raw)
     present = set(visits.loc[visits["wave"] == base.wave, by].dropna().astype(str))
     values = [str(c.value) for c in inst.question(by).choices if str(c.value) in present]
+    # Checked here, once: the runs need not load the data again to check themselves.
+    jobs = {value: against_data(check({**raw, by: value}), visits, inst) for value in values}
+    del visits
     folder = Path(out_root) if out_root is not None else BRIEFS
     folder = folder / (name or f"{base.wave}-by-{by}")
     folder.mkdir(parents=True, exist_ok=True)
@@ -98,7 +97,6 @@ def batch(
     start = time.perf_counter()
     done: dict[str, Path] = {}
     failed: dict[str, str] = {}
-    jobs = {value: {**raw, by: value} for value in values}
     bar = _progress(len(jobs), progress)
     ctx = multiprocessing.get_context("spawn")  # the same on Linux, macOS and Windows
     os.environ["PYTHONHASHSEED"] = "0"

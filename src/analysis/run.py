@@ -76,6 +76,12 @@ def slug(p: Params) -> str:
 def prepare(raw: dict | None = None) -> Params:
     """Check parameters against the contract and the data, and the rules and coding
     files, before any kernel starts: their errors reach the user as themselves."""
+    return prepare_with_data(raw)[0]
+
+
+def prepare_with_data(raw: dict | None = None):
+    """:func:`prepare`, also returning the instrument and the loaded visits (a batch
+    checks each of its briefs' parameters against them without loading them again)."""
     from .instrument import load_instrument
     from .load import load
     from .suggest import load_rules
@@ -83,15 +89,15 @@ def prepare(raw: dict | None = None) -> Params:
 
     p = check(raw)
     inst = load_instrument(p.instrument)
-    visits = load(p.visits, "visits", inst)
-    p = against_data(p, visits.data, inst)
+    visits = load(p.visits, "visits", inst).data
+    p = against_data(p, visits, inst)
     load_rules(p.rules or None, inst)
     load_coding(p.coding or None, instrument=inst)
-    return p
+    return p, inst, visits
 
 
 def run(
-    raw: dict | None = None,
+    raw: dict | Params | None = None,
     *,
     out_root: str | Path | None = None,
     name: str | None = None,
@@ -103,7 +109,8 @@ def run(
     Parameters
     ----------
     raw : run parameters (see :class:`analysis.params.Params`); text values from the
-        command line are converted and checked.
+        command line are converted and checked. A ``Params`` is taken as already
+        checked by :func:`prepare` (as a batch does, once for all its briefs).
     out_root : where run folders go; default ``briefs/``.
     name : the run folder's name; default from the parameters, e.g. ``2025-haidong``.
     notebooks : the folder holding the three notebooks; default ``notebooks/``.
@@ -139,7 +146,7 @@ def run(
     kernels = {nb: warm.submit(_start_kernel, nb_dir) for nb in (ANALYSIS, *WRITING)}
     warm.submit(_import_exporters)
     try:
-        p = prepare(raw)
+        p = raw if isinstance(raw, Params) else prepare(raw)
         timings["check"] = time.perf_counter() - started
         out_root = Path(out_root) if out_root is not None else BRIEFS
         name = name or slug(p)
@@ -207,7 +214,9 @@ def _start_kernel(cwd: Path):
 
     module, _, name = _kernel_manager_class().rpartition(".")
     km = getattr(importlib.import_module(module), name)(kernel_name="python3")
-    asyncio.run(km.start_kernel(cwd=str(cwd)))
+    # No IPython history: a batch's kernels would queue on one SQLite file in the
+    # home folder, which would also keep every cell every run executed.
+    asyncio.run(km.start_kernel(cwd=str(cwd), extra_arguments=["--HistoryManager.enabled=False"]))
     return km
 
 
@@ -241,6 +250,9 @@ def _execute(
             cwd=str(notebook.parent),
             progress_bar=False,
             log_output=False,
+            # written once at the end (or at the failing cell), not after every cell:
+            # ~0.4 s of JSON per notebook, on the runner's one core
+            request_save_on_cell_execute=False,
             kernel_manager_class=_kernel_manager_class(),
             km=km,
         )
