@@ -254,13 +254,27 @@ def test_element_psus_equal_explicit_one_row_psus(apistrat, dstrat):
         )
 
 
-def test_sparse_psu_totals_equal_dense_ones(dclus1, monkeypatch):
-    raked = dclus1.rake({"stype": POP_TYPES, "sch.wide": POP_SCHWIDE})
-    dense = [raked.proportion("awards", by="stype"), raked.mean("api00", by="stype")]
+@pytest.mark.parametrize("design", ["dclus1", "dstrat", "raked"])
+def test_sparse_psu_totals_equal_dense_ones(design, dclus1, dstrat, monkeypatch):
+    from analysis import _joint
+
+    d = {"dclus1": dclus1, "dstrat": dstrat}.get(design) or dclus1.rake(
+        {"stype": POP_TYPES, "sch.wide": POP_SCHWIDE}
+    )
+    # several columns at once: rows repeated across columns, as the index does
+    Y = d.data[["api00", "api99", "meals"]].to_numpy(float)
+    codes = pd.factorize(d.data["stype"], sort=True)[0]
+
+    def estimates():
+        joint = _joint.means(d, Y, [(codes, 3), (np.zeros(len(Y), np.int64), 1)])
+        return [d.proportion("awards", by="stype"), d.mean("api00", by="stype"), joint.cov]
+
+    dense = estimates()
     monkeypatch.setattr(_variance, "_DENSE_CELLS", 0)
-    sparse = [raked.proportion("awards", by="stype"), raked.mean("api00", by="stype")]
-    for a, b in zip(dense, sparse, strict=True):
+    sparse = estimates()
+    for a, b in zip(dense[:2], sparse[:2], strict=True):
         pd.testing.assert_frame_equal(a, b)
+    np.testing.assert_allclose(sparse[2], dense[2], rtol=1e-10, atol=1e-12)
 
 
 def test_data_is_never_modified(apistrat):

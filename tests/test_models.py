@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import models
+from analysis import _variance, models
 from analysis.design import Design
 from analysis.load import load
 from analysis.sampling import domain_mask, frame_design
@@ -57,6 +57,11 @@ def _api_model(design: Design, domain: str):
     return rows, X.astype(float)[rows], w, data.api00.to_numpy(float)[rows], band[rows]
 
 
+def _fit_linear(design, rows, w, y, X):
+    A = np.column_stack([np.ones(len(y)), X, y])  # as key_drivers lays it out
+    return models._linear(design, rows, w, y, A[:, :-1], _variance.gram(A, w), 0.95)
+
+
 @pytest.mark.parametrize(
     ("name", "domain"),
     [("dstrat", ""), ("dclus1", ""), ("pclus1", ""), ("dclus1", "sch.wide=Yes")],
@@ -66,14 +71,14 @@ def test_regressions_match_r_svyglm_and_svyolr(name, domain, api_designs, r_valu
     rows, X, w, api00, band = _api_model(design, domain)
     ref = r_values[(r_values.design == name) & (r_values.domain == domain)]
     glm = ref[ref.statistic == "svyglm"]
-    linear = models._linear(design, rows, w, api00, X, 0.95)
+    linear = _fit_linear(design, rows, w, api00, X)
     np.testing.assert_allclose(linear["params"], glm.estimate, rtol=1e-9)
     np.testing.assert_allclose(np.sqrt(np.diag(linear["cov"])), glm.se, rtol=1e-9)
     assert linear["df"] == glm.df.iloc[0]
     table = models._coef_table("linear", list(glm.variable), linear, len(rows))
     np.testing.assert_allclose(table.p_value, glm.p_value, rtol=1e-6)
     olr = ref[ref.statistic == "svyolr"]
-    start = models._linear(design, rows, w, band, X, 0.95)
+    start = _fit_linear(design, rows, w, band, X)
     ordinal = models._ordinal(design, rows, w, band, X, start, 0.95)
     np.testing.assert_allclose(ordinal["params"], olr.estimate, rtol=1e-5)
     np.testing.assert_allclose(np.sqrt(np.diag(ordinal["cov"])), olr.se, rtol=1e-5)

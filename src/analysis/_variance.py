@@ -25,6 +25,25 @@ from analysis.errors import DesignError
 
 # PSU x column cells up to which PSU totals are held in a dense array (160 MB)
 _DENSE_CELLS = 20_000_000
+CHUNK = 65_536  # rows at a time in products of tall matrices: bounds the temporaries
+
+
+def gram(A: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """A' diag(d) A, summed a chunk of rows at a time: never an n x p temporary."""
+    out = np.zeros((A.shape[1], A.shape[1]))
+    for start in range(0, len(A), CHUNK):
+        part = A[start : start + CHUNK]
+        out += part.T @ (part * d[start : start + CHUNK, None])
+    return out
+
+
+def rows_times(A: np.ndarray, d: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """diag(d) A M, a chunk of rows at a time."""
+    out = np.empty((len(A), M.shape[1]))
+    for start in range(0, len(A), CHUNK):
+        part = slice(start, start + CHUNK)
+        out[part] = (A[part] * d[part, None]) @ M
+    return out
 
 
 @dataclass(frozen=True)
@@ -216,9 +235,14 @@ class Engine:
             DW = W * s.d[s.psu_h][:, None]
             WDW = np.einsum("cdl,cdm->dlm", W.reshape(s.C, nb, L), DW.reshape(s.C, nb, L))
         else:
-            W = sparse.csr_matrix((z, (psu, k)), shape=(s.C, K))
-            DW = sparse.diags(s.d[s.psu_h]) @ W
-            prod = (W.T @ DW).tocoo()
+            if self.steps:  # the calibration terms below need D W itself
+                W = sparse.csr_matrix((z, (psu, k)), shape=(s.C, K))
+                DW = sparse.diags(s.d[s.psu_h]) @ W
+                prod = (W.T @ DW).tocoo()
+            else:  # W'DW as (D^1/2 W)'(D^1/2 W): one sparse matrix in memory, not two
+                W = sparse.csr_matrix((np.sqrt(s.d[s.psu_h])[psu] * z, (psu, k)), shape=(s.C, K))
+                prod = (W.T @ W).tocoo()
+            del W
             same = prod.row // L == prod.col // L
             at = (prod.row // L) * L * L + (prod.row % L) * L + prod.col % L
             WDW = np.bincount(at[same], prod.data[same], minlength=nb * L * L).reshape(nb, L, L)
@@ -256,7 +280,7 @@ class Engine:
             c = c[order]
             starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
             W, h = np.add.reduceat(Z[order], starts, axis=0), s.psu_h[c[starts]]
-        WDW = W.T @ (W * s.d[h][:, None])
+        WDW = gram(W, s.d[h])
         S = np.column_stack([np.bincount(h, W[:, j], minlength=s.H) for j in range(L)])
         V = WDW - S.T @ (S * s.between[:, None])
         if s.lonely.any():

@@ -141,30 +141,37 @@ def key_drivers(
     m = _joint.mask(design, domain)
     names, dims, _, _ = _index._items(design.data, inst)
     y_all = design._numeric(outcome, "key_drivers()")
-    # Only the domain's rows enter the model: build its matrices for them alone.
-    inside = np.flatnonzero(np.ones(len(y_all), bool) if m is None else m)
-    data = design.data.iloc[inside]
-    items, imputed = _filled(data, names, dims)
-    ok = ~np.isnan(y_all[inside]) & ~np.isnan(items).any(1)
-    dummies, terms = _profile(data, profile, ok, min_level)
-    ok &= ~np.isnan(dummies).any(1)
-    rows = inside[ok]
-    items, dummies, imputed = items[ok], dummies[ok], imputed[ok]
-    del data
-    n = len(rows)
+    # The items' performance first: its temporaries are gone before the model's arrive.
     performance = _index.item_scores(
         design, domain=domain, instrument=inst, min_cell=min_cell, confidence=confidence
     )
-    p = len(names) + len(terms)
+    # Only the domain's rows, and only the columns the model uses, are copied.
+    inside = np.flatnonzero(np.ones(len(y_all), bool) if m is None else m)
+    used = [c for c in (*names, *profile) if c in design.data.columns]
+    data = design.data.iloc[inside, [design.data.columns.get_loc(c) for c in used]]
+    items, imputed = _filled(data, names, dims)
+    ok = ~np.isnan(y_all[inside]) & ~np.isnan(items).any(1)
+    dummies, terms = _profile(data, profile, ok, min_level)
+    del data
+    ok &= ~np.isnan(dummies).any(1)
+    rows = inside[ok]
+    n, k, p = len(rows), len(names), len(names) + len(terms)
     if n < max(min_cell, 2 * (p + 1)):
         reason = f"{n} firms answered every question the model needs, too few for {p + 1} terms"
         return Drivers("none", reason, n, 0, importance=_unranked(performance, names, dims))
     w = design._w[rows]
     w = w * (n / w.sum())  # log-likelihoods on the scale of the sample
-    y, X = y_all[rows], np.column_stack([items, dummies])
+    y = y_all[rows]
+    # One matrix [1, items, profile, y]: a single weighted cross-product of it gives the
+    # linear model's normal equations and the correlations for the relative weights.
+    A = np.empty((n, p + 2))
+    A[:, 0], A[:, 1 : k + 1], A[:, k + 1 : -1], A[:, -1] = 1.0, items[ok], dummies[ok], y
+    imputed = imputed[ok]
     del items, dummies
-    linear = _linear(design, rows, w, y, X, level)
-    ordinal = _ordinal(design, rows, w, y, X, linear, level)
+    M = _variance.gram(A, w)
+    X1 = A[:, :-1]  # a view: intercept, items, profile
+    linear = _linear(design, rows, w, y, X1, M, level)
+    ordinal = _ordinal(design, rows, w, y, X1[:, 1:], linear, level)
     model, reason = _choose(linear["fit"], ordinal["fit"])
     coefficients = pd.concat(
         [
@@ -174,7 +181,7 @@ def key_drivers(
         ignore_index=True,
     )
     coefficients = disclosure.suppress(coefficients, min_cell)
-    weight = _relative_weights(y, X[:, : len(names)], X[:, len(names) :], w)
+    weight = _relative_weights(M, k)
     importance, cutoffs = _quadrants(names, dims, weight, performance)
     return Drivers(
         model=model,
@@ -216,39 +223,14 @@ def relative_weights(corr: np.ndarray) -> np.ndarray:
 # -- the two models --------------------------------------------------------------------
 
 
-_CHUNK = 65_536  # rows at a time: bounds the temporaries of an n x p product
-
-
-def _normal_equations(X: np.ndarray, y: np.ndarray, w: np.ndarray):
-    """(X'WX)^+ and the weighted least-squares coefficients, accumulated in chunks."""
-    p = X.shape[1]
-    xtwx, xtwy = np.zeros((p, p)), np.zeros(p)
-    for start in range(0, len(y), _CHUNK):
-        part = slice(start, start + _CHUNK)
-        xw = X[part] * w[part, None]
-        xtwx += xw.T @ X[part]
-        xtwy += xw.T @ y[part]
-    bread = np.linalg.pinv(xtwx)
-    return bread, bread @ xtwy
-
-
-def _rows_times(X: np.ndarray, scale: np.ndarray, M: np.ndarray) -> np.ndarray:
-    """(X * scale[:, None]) @ M, a chunk of rows at a time."""
-    out = np.empty((len(X), M.shape[1]))
-    for start in range(0, len(X), _CHUNK):
-        part = slice(start, start + _CHUNK)
-        out[part] = (X[part] * scale[part, None]) @ M
-    return out
-
-
-def _linear(design, rows, w, y, X, level) -> dict:
-    X1 = np.column_stack([np.ones(len(y)), X])
-    # Weighted least squares from the normal equations, summed in chunks: the same
-    # estimate as statsmodels' WLS (checked against R's svyglm in the tests), without
-    # the several copies of an n x p matrix that WLS.fit makes (0.8 GB at 500k firms).
-    bread, beta = _normal_equations(X1, y, w)
+def _linear(design, rows, w, y, X1, M, level) -> dict:
+    # Weighted least squares from the normal equations in M (the estimate of
+    # statsmodels' WLS, checked against R's svyglm in the tests), without the several
+    # copies of an n x p matrix that WLS.fit makes (0.8 GB at 500k firms).
+    bread = np.linalg.pinv(M[:-1, :-1])
+    beta = bread @ M[:-1, -1]
     e = y - X1 @ beta
-    cov = _design_cov(design, rows, _rows_times(X1, w * e, bread))
+    cov = _design_cov(design, rows, _variance.rows_times(X1, w * e, bread))
     sigma2 = float(w @ e**2 / w.sum())
     mu = X1 @ beta
     values = np.unique(y)
@@ -298,10 +280,21 @@ class _WeightedOrdered(OrderedModel):
     def hessian(self, params):
         return self._derivatives(params)[1]
 
-    def cut_derivatives(self, params):
-        """Per-firm scores (rows x params, unweighted) and the weighted Hessian, in
-        (beta, cuts) terms: the pieces of the design-based sandwich."""
-        return self._parts(params, self.transform_threshold_params(params)[1:-1], True)[1:]
+    def influence(self, params, w):
+        """Influence values diag(w) S (-H)^-1 of the (beta, cuts) estimates, S the
+        per-firm scores and H the weighted Hessian: the design-based sandwich's
+        pieces. S is made a chunk of rows at a time, never whole."""
+        cuts = self.transform_threshold_params(params)[1:-1]
+        gu, gv, H = self._parts(params, cuts, True)
+        X, U, V = self.exog, self._U, self._V
+        bread = np.linalg.pinv(-H)
+        out = np.empty((len(X), len(bread)))
+        for start in range(0, len(X), _variance.CHUNK):
+            i = slice(start, start + _variance.CHUNK)
+            upper, lower = gu[i, None], gv[i, None]
+            S = np.column_stack([-X[i] * (upper + lower), U[i] * upper + V[i] * lower])
+            out[i] = (S * w[i, None]) @ bread
+        return out
 
     def _derivatives(self, params):
         # Newton asks for the score and then the Hessian at the same point: one pass
@@ -326,7 +319,8 @@ class _WeightedOrdered(OrderedModel):
         return g @ T, Ht
 
     def _parts(self, params, cuts, per_firm):
-        """Weighted gradient, per-firm scores (if asked) and weighted Hessian."""
+        """Weighted gradient (or, ``per_firm``, the per-firm score factors of the upper
+        and lower cut) and the weighted Hessian."""
         X, yk, w, U, V = self.exog, self.endog, self.freq, self._U, self._V
         eta = X @ params[: X.shape[1]]
         c = np.concatenate([[-np.inf], cuts, [np.inf]])
@@ -335,20 +329,18 @@ class _WeightedOrdered(OrderedModel):
         fu, fv = _pdf(u), _pdf(v)
         gu, gv = fu / P, -fv / P
         grad = np.concatenate([-(X.T @ (w * (gu + gv))), U.T @ (w * gu) + V.T @ (w * gv)])
-        S = None
-        if per_firm:
-            S = np.column_stack([-X * (gu + gv)[:, None], U * gu[:, None] + V * gv[:, None]])
         # f'(x) = -x f(x) of the normal density, 0 at the open ends
         du = -np.where(np.isfinite(u), u, 0.0) * fu
         dv = -np.where(np.isfinite(v), v, 0.0) * fv
         luu = w * (du / P - gu**2)
         lvv = w * (-dv / P - gv**2)
         luv = w * (-gu * gv)
-        Hbb = X.T @ (X * (luu + 2 * luv + lvv)[:, None])
+        Hbb = _variance.gram(X, luu + 2 * luv + lvv)
         Hbc = -(X.T @ (U * (luu + luv)[:, None] + V * (luv + lvv)[:, None]))
         cross = U.T @ (V * luv[:, None])
         Hcc = np.diag(U.T @ luu + V.T @ lvv) + cross + cross.T
-        return grad, S, np.block([[Hbb, Hbc], [Hbc.T, Hcc]])
+        H = np.block([[Hbb, Hbc], [Hbc.T, Hcc]])
+        return (gu, gv, H) if per_firm else (grad, None, H)
 
 
 def _ordinal(design, rows, w, y, X, linear, level) -> dict:
@@ -367,9 +359,7 @@ def _ordinal(design, rows, w, y, X, linear, level) -> dict:
     k = len(values) - 1
     cut_values = model.transform_threshold_params(params)[1:-1]
     theta = np.concatenate([params[:-k], cut_values])
-    S, H = model.cut_derivatives(params)
-    bread = np.linalg.pinv(-H)
-    cov = _design_cov(design, rows, (S * w[:, None]) @ bread)
+    cov = _design_cov(design, rows, model.influence(params, w))
     loglik = float(model.loglike(params))
     n_params = len(params)
     labels = [f"cut:{_fmt(a)}|{_fmt(b)}" for a, b in itertools.pairwise(values)]
@@ -478,15 +468,15 @@ def _profile(data, profile, ok, min_level) -> tuple[np.ndarray, list[str]]:
 # -- importance and quadrants --------------------------------------------------------------
 
 
-def _relative_weights(y, X_items, X_prof, w) -> np.ndarray:
-    """Relative weights of the items on the weighted correlations net of the profile."""
-    Z = np.column_stack([np.ones(len(y)), X_prof])
-    data = np.column_stack([X_items, y])
-    Zw = Z * w[:, None]
-    # normal equations: the profile has a few dozen dummies, the data a million rows
-    coef = np.linalg.lstsq(Zw.T @ Z, Zw.T @ data, rcond=None)[0]
-    resid = data - Z @ coef
-    C = resid.T @ (resid * w[:, None]) / w.sum()
+def _relative_weights(M: np.ndarray, k: int) -> np.ndarray:
+    """Relative weights of the k items on their weighted correlations with overall
+    satisfaction net of the profile, from M = A'WA with A = [1, items, profile, y]:
+    the residual cross-products after regressing items and y on the profile are the
+    Schur complement D'WD - D'WZ (Z'WZ)^-1 Z'WD, without forming a residual."""
+    z = [0, *range(k + 1, M.shape[0] - 1)]  # intercept and profile
+    d = [*range(1, k + 1), M.shape[0] - 1]  # items and satisfaction
+    coef = np.linalg.lstsq(M[np.ix_(z, z)], M[np.ix_(z, d)], rcond=None)[0]
+    C = (M[np.ix_(d, d)] - M[np.ix_(d, z)] @ coef) / M[0, 0]
     sd = np.sqrt(np.diag(C))
     with np.errstate(invalid="ignore", divide="ignore"):
         corr = np.nan_to_num(C / np.outer(sd, sd))
