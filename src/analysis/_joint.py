@@ -121,10 +121,10 @@ def means(
         cols = offset + np.arange(G)[:, None] * L + np.arange(L)[None, :]
         for j in range(L):
             rows, z, k, e, m = design._linearise_mean(Y[:, j], codes, G)
-            if full:
-                rows_all.append(rows)
+            if full:  # int32 where it fits: these add up to (columns x rows) entries
+                rows_all.append(rows.astype(np.int32) if len(Y) < 2**31 else rows)
                 z_all.append(z)
-                k_all.append(cols[k, j])
+                k_all.append(cols[k, j].astype(np.int32) if K < 2**31 else cols[k, j])
             else:
                 variance[cols[:, j]] = design._engine.cov(rows, z, k, G, 1)[:, 0, 0]
             est[cols[:, j]] = np.where(m > 0, e, np.nan)
@@ -135,8 +135,11 @@ def means(
         offset += G * L
     if not full:
         return Joint(est, np.diag(variance), count, df)
-    rows, z, k = (np.concatenate(a) for a in (rows_all, z_all, k_all))
-    cov = design._engine.cov(rows, z, k, 1, K, repeated=True)[0]
+    stacked = []
+    for parts in (rows_all, z_all, k_all):
+        stacked.append(np.concatenate(parts))
+        parts.clear()  # one list at a time: never the parts and the whole of all three
+    cov = design._engine.cov(*stacked, 1, K, repeated=True)[0]
     return Joint(est, cov, count, df)
 
 

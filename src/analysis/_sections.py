@@ -187,9 +187,10 @@ def open_answers_section(s) -> list[OpenAnswers]:
     for column in ("urgent_needs", "suggestions"):
         if column not in data:
             continue
-        rows = data.loc[s.domain]
+        # the answers and the contact fields to redact: not every column of the domain
+        used = [c for c in (column, "contact_person", "firm_name", "phone") if c in data]
         res = open_answers(
-            rows,
+            data.loc[s.domain, used],
             column,
             weights=design.weights[s.domain],
             scheme=scheme,
