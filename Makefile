@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps brief batch test lint lab clean
+.PHONY: help setup system-deps brief batch test lint lab bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ batch: setup ## one brief per region of the bundled sample, and an index page
 
 lab: setup ## open JupyterLab on notebooks/ with this environment as the kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+
+bench: setup ## time the pipeline, the indicators at 10k-1M visits and a batch (~15 min; not a test)
+	$(BIN)/python benchmarks/bench.py
 
 lint: setup ## ruff only
 	$(BIN)/ruff check src tests
