@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -38,10 +39,35 @@ def test_a_run_writes_brief_findings_notebooks_and_manifest(tmp_path, tiny):
     assert not list(tmp_path.glob(".*"))  # no temporary folder left behind
 
 
-def test_bad_parameters_stop_before_any_kernel_starts(tmp_path, tiny):
+def test_bad_parameters_stop_before_any_notebook_and_leave_no_kernel(
+    tmp_path, tiny, monkeypatch
+):
+    import psutil  # an ipykernel dependency
+
+    from analysis import run as runner
+
+    start = runner._start_kernel
+
+    def slow_start(cwd):  # still starting when the parameters are found bad
+        time.sleep(1.5)
+        return start(cwd)
+
+    monkeypatch.setattr(runner, "_start_kernel", slow_start)
     with pytest.raises(ParameterError, match="region='拉萨' is not in the data"):
         run({"region": "拉萨"}, out_root=tmp_path, notebooks=tiny, log=None)
     assert not any(tmp_path.iterdir())
+    # the kernels started ahead of the notebooks are stopped before run() returns, even
+    # those still starting then: none appears in the seconds after
+    def kernels():
+        return [
+            child
+            for child in psutil.Process().children(recursive=True)
+            if child.status() != psutil.STATUS_ZOMBIE and "ipykernel" in " ".join(child.cmdline())
+        ]
+
+    for _ in range(30):
+        assert not kernels()
+        time.sleep(0.1)
 
 
 def test_a_failed_run_keeps_the_last_good_brief(tmp_path, tiny):

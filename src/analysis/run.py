@@ -164,8 +164,10 @@ def run(
             work.rename(failed)
             raise
     finally:
-        for k in kernels.values():  # kernels no notebook took (a run that stopped early)
-            if k.done() and k.exception() is None and k.result().has_kernel:
+        # Kernels no notebook took (a run that stopped early), including those still
+        # starting: wait for them, or they would outlive the run.
+        for k in kernels.values():
+            if k.exception() is None and k.result().has_kernel:
                 _stop_kernel(k.result())
         warm.shutdown(wait=False)
     final = out_root / name
