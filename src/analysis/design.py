@@ -237,16 +237,7 @@ class Design(Calibration):
         --------
         >>> design.mean("api00", by="stype")            # doctest: +SKIP
         """
-        y = self._numeric(var, "mean()")
-        dom, D, table = self._domains(by)
-        rows, z, k, est, n = self._linearise_mean(y, dom, D)
-        se = _variance.se(self._cov_blocks(rows, z, k, D, 1)[:, 0, 0])
-        se[n == 0] = np.nan
-        df = self._domain_df(rows, k, D)
-        low, high = _variance.t_interval(est, se, df, self._level(confidence))
-        return _frame(
-            table, {"estimate": est, "se": se, "ci_low": low, "ci_high": high, "df": df, "n": n}
-        )
+        return self._estimate(var, by, confidence, "mean()", self._linearise_mean)
 
     def total(
         self, var: str, by: str | Sequence[str] | None = None, confidence: float | None = None
@@ -261,9 +252,13 @@ class Design(Calibration):
         --------
         >>> design.total("enroll")                      # doctest: +SKIP
         """
-        y = self._numeric(var, "total()")
+        return self._estimate(var, by, confidence, "total()", self._linearise_total)
+
+    def _estimate(self, var, by, confidence, caller: str, linearise) -> pd.DataFrame:
+        """A mean or total by domain: linearise, then SE, df and t interval."""
+        y = self._numeric(var, caller)
         dom, D, table = self._domains(by)
-        rows, z, k, est, n = self._linearise_total(y, dom, D)
+        rows, z, k, est, n = linearise(y, dom, D)
         se = _variance.se(self._cov_blocks(rows, z, k, D, 1)[:, 0, 0])
         se[n == 0] = np.nan
         df = self._domain_df(rows, k, D)
