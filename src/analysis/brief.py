@@ -81,6 +81,16 @@ class Brief:
         ctx = self._template.new_context(dict(self._context))
         return Html("".join(self._template.blocks[name](ctx)).strip())
 
+    def _bar(self, label, stat) -> dict:
+        """One bar of a ranked-bars chart: a labelled estimate with its interval."""
+        return {
+            "label": label.get(self.lang),
+            "estimate": stat.estimate,
+            "ci_low": stat.ci_low,
+            "ci_high": stat.ci_high,
+            "suppressed": stat.suppressed,
+        }
+
     def _t(self, zh: str, en: str) -> str:
         return en if self.lang == "en" else zh
 
@@ -93,16 +103,7 @@ class Brief:
 
     def _chart_dimensions(self):
         f = self.findings
-        rows = [
-            {
-                "label": d.label.get(self.lang),
-                "estimate": d.score.estimate,
-                "ci_low": d.score.ci_low,
-                "ci_high": d.score.ci_high,
-                "suppressed": d.score.suppressed,
-            }
-            for d in f.index.dimensions
-        ]
+        rows = [self._bar(d.label, d.score) for d in f.index.dimensions]
         return charts.ranked_bars(
             pd.DataFrame(rows),
             percent=False,
@@ -155,17 +156,7 @@ class Brief:
 
     def _chart_difficulties(self):
         f = self.findings
-        rows = [
-            {
-                "label": d.label.get(self.lang),
-                "estimate": d.share.estimate,
-                "ci_low": d.share.ci_low,
-                "ci_high": d.share.ci_high,
-                "suppressed": d.share.suppressed,
-            }
-            for d in f.difficulties
-            if d.code != "other"
-        ]
+        rows = [self._bar(d.label, d.share) for d in f.difficulties if d.code != "other"]
         top = {f.difficulties[0].label.get(self.lang)} if f.difficulties else set()
         return charts.ranked_bars(
             pd.DataFrame(rows),
@@ -183,16 +174,7 @@ class Brief:
         top = f.difficulties[0] if f.difficulties else None
         if top is None or len(top.by_size) < 2:
             return None
-        rows = [
-            {
-                "label": lv.label.get(self.lang),
-                "estimate": lv.stat.estimate,
-                "ci_low": lv.stat.ci_low,
-                "ci_high": lv.stat.ci_high,
-                "suppressed": lv.stat.suppressed,
-            }
-            for lv in top.by_size
-        ]
+        rows = [self._bar(lv.label, lv.stat) for lv in top.by_size]
         return charts.ranked_bars(
             pd.DataFrame(rows),
             sort=False,
@@ -281,16 +263,7 @@ class Brief:
         block = next((b for b in f.open_answers if b.field == "urgent_needs"), None)
         if block is None or not block.categories:
             return None
-        rows = [
-            {
-                "label": c.label.get(self.lang),
-                "estimate": c.share.estimate,
-                "ci_low": c.share.ci_low,
-                "ci_high": c.share.ci_high,
-                "suppressed": c.share.suppressed,
-            }
-            for c in block.categories
-        ]
+        rows = [self._bar(c.label, c.share) for c in block.categories]
         return charts.ranked_bars(
             pd.DataFrame(rows),
             title=self._t(
