@@ -69,7 +69,7 @@ def end_to_end(repeat: int) -> dict:
 
 _SIZE_SCRIPT = """
 import json, resource, sys, time
-from analysis.build import build_findings, open_survey
+from analysis.findings.build import build_findings, open_survey
 folder = sys.argv[1]
 t0 = time.perf_counter()
 survey = open_survey({"visits": f"{folder}/visits.csv", "requests": f"{folder}/requests.csv",
@@ -84,7 +84,7 @@ print(json.dumps({"visits": int(len(survey.visits)), "load_s": t1 - t0,
 
 
 def scaling(sizes: list[int]) -> dict:
-    from analysis.sample import generate_sample, write_sample
+    from analysis.sample.generate import generate_sample, write_sample
 
     rows = []
     for visits in sizes:

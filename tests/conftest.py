@@ -15,13 +15,13 @@ SAMPLE = ROOT / "data" / "sample"
 
 @pytest.fixture(scope="session")
 def instrument():
-    from analysis.instrument import load_instrument
+    from analysis.ingest.instrument import load_instrument
 
     return load_instrument()
 
 
 @pytest.fixture(scope="session")
 def sample_visits():
-    from analysis.load import load
+    from analysis.ingest.load import load
 
     return load(SAMPLE / "visits.csv").data

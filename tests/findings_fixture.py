@@ -7,6 +7,6 @@ from functools import cache
 
 @cache
 def sample_findings(**params):
-    from analysis.build import build_findings, open_survey
+    from analysis.findings.build import build_findings, open_survey
 
     return build_findings(open_survey(dict(params)))

@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from analysis.params import Params
+from analysis.ingest.params import Params
 
 PARAMETERS = "\n".join(f"{name} = {value!r}" for name, value in Params().to_dict().items())
 PARAMETERS += '\nout_dir = "briefs/lab"'

@@ -23,11 +23,11 @@ from analysis.errors import (
     RuleError,
     ValidationError,
 )
-from analysis.instrument import load_instrument
-from analysis.load import load
-from analysis.params import read_params_file
-from analysis.run import prepare
-from analysis.validate import validate
+from analysis.ingest.instrument import load_instrument
+from analysis.ingest.load import load
+from analysis.ingest.params import read_params_file
+from analysis.ingest.validate import validate
+from analysis.pipeline.run import prepare
 from conftest import DATA, EXPORTS, INSTRUMENTS, SAMPLE
 
 BAD = DATA / "bad"

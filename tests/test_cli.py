@@ -69,12 +69,12 @@ def test_cli_calls_validate_with_the_parsed_arguments(monkeypatch, tmp_path):
     seen = {}
 
     def fake_validate(paths, instrument=None, sheet=None):
-        from analysis.validate import Report
+        from analysis.ingest.validate import Report
 
         seen.update(paths=paths, sheet=sheet)
         return Report((), ())
 
-    monkeypatch.setattr("analysis.validate.validate", fake_validate)
+    monkeypatch.setattr("analysis.ingest.validate.validate", fake_validate)
     assert cli.main(["validate", "a.xlsx", "b.csv", "--sheet", "答卷"]) == 0
     assert [p.name for p in seen["paths"]] == ["a.xlsx", "b.csv"] and seen["sheet"] == "答卷"
 
@@ -83,7 +83,7 @@ def test_unexpected_exception_is_reported_as_a_bug(monkeypatch, capsys):
     def boom(*a, **k):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("analysis.validate.validate", boom)
+    monkeypatch.setattr("analysis.ingest.validate.validate", boom)
     monkeypatch.delenv("QIFANG_DEBUG", raising=False)
     assert cli.main(["validate", "x.csv"]) == 3
     assert "bug in Qifang" in capsys.readouterr().err

@@ -6,7 +6,7 @@ import nbformat
 import papermill as pm
 import pytest
 
-from analysis.params import Params
+from analysis.ingest.params import Params
 from conftest import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -52,3 +52,25 @@ def test_notebooks_define_no_functions(path):
                 for n in ast.walk(tree)
                 if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda)
             ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_import_only_the_public_api_or_a_stage(path):
+    import analysis
+
+    package = ROOT / "src" / "analysis"
+    stages = {f"analysis.{p.parent.name}" for p in package.glob("*/__init__.py")}
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Import):
+                assert not [a.name for a in node.names if a.name.startswith("analysis.")]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("analysis"):
+                names = [a.name for a in node.names]
+                if node.module == "analysis":
+                    assert set(names) <= set(analysis.__all__), names
+                else:
+                    assert node.module in stages, node.module
+                    assert not [n for n in names if n.startswith("_")], names

@@ -12,7 +12,7 @@ import jsonschema
 import pandas as pd
 import pytest
 
-from analysis.findings import SCHEMA_PATH
+from analysis.findings.model import SCHEMA_PATH
 from conftest import SAMPLE
 
 
@@ -84,7 +84,7 @@ def test_brief_html_is_offline_and_holds_the_charts(runs):
 def test_brief_needs_nothing_from_the_network(runs):
     """The PDF is laid out with a fetcher that serves only data: URLs (see
     export.html_to_pdf): the real brief renders with it, so it needs nothing else."""
-    from analysis.export import html_to_pdf
+    from analysis.pipeline.export import html_to_pdf
 
     html = (runs["zh"] / "brief.html").read_text(encoding="utf-8")
     assert html_to_pdf(html).startswith(b"%PDF")
@@ -125,7 +125,7 @@ def test_english_brief(runs):
 
 
 def test_no_identifying_data_in_any_output(runs):
-    from analysis.sample import generate_sample
+    from analysis.sample.generate import generate_sample
 
     visits = pd.read_csv(SAMPLE / "visits.csv", dtype=str)
     needles = set(generate_sample().truth.identifiers["value"])

@@ -4,7 +4,7 @@ The names below load on first use (PEP 562), so ``import analysis`` stays instan
 imports neither pandas nor statsmodels. The figures of a brief, on the bundled sample::
 
     from analysis import environment_index, frame_design, domain_mask, index_change
-    from analysis.load import load
+    from analysis.ingest.load import load
 
     visits = load("data/sample/visits.csv").data
     design = frame_design(visits, load("data/sample/frame.csv", "frame").data)
@@ -22,24 +22,31 @@ __version__ = "0.1.0"
 
 # public name -> the module that defines it
 _EXPORTS = {
-    "Design": "analysis.design",
-    "difference": "analysis.compare",
-    "versus_all": "analysis.compare",
-    "chisq": "analysis.compare",
-    "adjust_pvalues": "analysis.compare",
-    "frame_design": "analysis.sampling",
-    "domain_mask": "analysis.sampling",
-    "firm_scores": "analysis.index",
-    "environment_index": "analysis.index",
-    "item_scores": "analysis.index",
-    "region_ranking": "analysis.index",
-    "index_change": "analysis.index",
-    "difficulties": "analysis.indicators",
-    "difficulty_gaps": "analysis.indicators",
-    "policies": "analysis.indicators",
-    "shares": "analysis.indicators",
-    "key_drivers": "analysis.models",
-    "suppress": "analysis.disclosure",
+    "Design": "analysis.survey.design",
+    "difference": "analysis.survey.compare",
+    "versus_all": "analysis.survey.compare",
+    "chisq": "analysis.survey.compare",
+    "adjust_pvalues": "analysis.survey.multiplicity",
+    "frame_design": "analysis.survey.sampling",
+    "domain_mask": "analysis.survey.sampling",
+    "firm_scores": "analysis.measures.index",
+    "environment_index": "analysis.measures.index",
+    "item_scores": "analysis.measures.index",
+    "region_ranking": "analysis.measures.index",
+    "index_change": "analysis.measures.index",
+    "difficulties": "analysis.measures.indicators",
+    "difficulty_gaps": "analysis.measures.indicators",
+    "policies": "analysis.measures.indicators",
+    "shares": "analysis.measures.indicators",
+    "key_drivers": "analysis.measures.models",
+    "suppress": "analysis.survey.disclosure",
+    "load_instrument": "analysis.ingest.instrument",
+    "Findings": "analysis.findings.model",
+    "load_rules": "analysis.writing.suggest",
+    "suggest": "analysis.writing.suggest",
+    "Brief": "analysis.writing.brief",
+    "make_drafts": "analysis.writing.drafts",
+    "audit": "analysis.writing.drafts",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import QifangError
+from analysis.errors import QifangError
 
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
@@ -95,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _params(args) -> dict:
-    from .params import parse_assignments, read_params_file
+    from analysis.ingest.params import parse_assignments, read_params_file
 
     raw = read_params_file(args.params_file) if args.params_file else {}
     raw.update(parse_assignments(args.assignments))
@@ -103,14 +103,14 @@ def _params(args) -> dict:
 
 
 def _run(args) -> int:
-    from .run import run
+    from analysis.pipeline.run import run
 
     run(_params(args), out_root=args.out, name=args.name)
     return 0
 
 
 def _batch(args) -> int:
-    from .batch import batch
+    from analysis.pipeline.batch import batch
 
     result = batch(args.by, _params(args), workers=args.workers, out_root=args.out, name=args.name)
     print(f"{len(result.done)} brief(s) in {result.seconds:.1f} s; index: {result.index}")
@@ -120,7 +120,13 @@ def _batch(args) -> int:
 
 
 def _sample(args) -> int:
-    from .sample import DEFAULT_FIRMS, DEFAULT_OUT, DEFAULT_SEED, generate_sample, write_sample
+    from analysis.sample.generate import (
+        DEFAULT_FIRMS,
+        DEFAULT_OUT,
+        DEFAULT_SEED,
+        generate_sample,
+        write_sample,
+    )
 
     firms = args.firms if args.firms is not None else DEFAULT_FIRMS
     if firms < 50:
@@ -149,8 +155,8 @@ def _sample(args) -> int:
 
 
 def _validate(args) -> int:
-    from .instrument import load_instrument
-    from .validate import validate
+    from analysis.ingest.instrument import load_instrument
+    from analysis.ingest.validate import validate
 
     inst = load_instrument(args.instrument)
     report = validate(args.paths, instrument=inst, sheet=args.sheet)

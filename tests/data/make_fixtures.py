@@ -12,8 +12,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 
-from analysis.instrument import load_instrument
-from analysis.sample import generate_sample
+from analysis.ingest.instrument import load_instrument
+from analysis.sample.generate import generate_sample
 
 HERE = Path(__file__).parent
 EXPORTS = HERE / "exports"

@@ -1,0 +1,406 @@
+"""Build the findings of one brief from the survey: the analysis stage's last step.
+
+:func:`open_survey` loads and checks the inputs of a parameter set and builds its
+design; :func:`build_findings` computes every figure the writing stages need — all as
+domain estimates of the one design, never by subsetting — attaches the instrument's
+zh/en labels, adjusts the p-values of all the brief's comparisons together
+(Benjamini–Hochberg), and returns a :class:`~analysis.findings.model.Findings`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import DesignError
+from analysis.findings import _sections as sections
+from analysis.findings.model import (
+    Change,
+    Difficulty,
+    Dimension,
+    Distribution,
+    Driver,
+    Drivers,
+    Findings,
+    Headline,
+    IndexFindings,
+    Item,
+    Level,
+    Method,
+    Policy,
+    RegionScore,
+    Scope,
+    Stat,
+    Suppressed,
+    Text,
+)
+from analysis.findings.periods import months
+from analysis.ingest.instrument import Instrument, load_instrument
+from analysis.ingest.params import Params, against_data, check
+from analysis.survey.multiplicity import adjust_pvalues
+
+_REGION_ALL = Text(zh="全省", en="the province")
+_METHOD_DESIGN = Text(
+    zh="样本按调查年度、市州和企业规模分层，各层权重为该层登记在册企业数除以走访企业数，"
+    "估计值代表全部登记在册企业。",
+    en="The sample is stratified by wave, region and size class; each firm's weight is the "
+    "registered firms of its stratum divided by the firms visited, so estimates represent all "
+    "registered firms.",
+)
+_METHOD_INTERVALS = Text(
+    zh="标准误采用泰勒线性化方法计算，置信区间按设计自由度的t分布构造，比例的置信区间在logit尺度上计算。",
+    en="Standard errors use Taylor linearisation; intervals use the t distribution with the "
+    "design's degrees of freedom, and shares' intervals are computed on the logit scale.",
+)
+_METHOD_COMPARISONS = Text(
+    zh="年度间和组间比较的p值经Benjamini–Hochberg方法校正。",
+    en="p-values of comparisons between waves and groups are adjusted with the "
+    "Benjamini–Hochberg method.",
+)
+
+
+@dataclass(frozen=True)
+class Survey:
+    """The inputs of one brief, loaded and checked, and its design."""
+
+    params: Params
+    instrument: Instrument
+    visits: pd.DataFrame
+    requests: pd.DataFrame | None
+    frame: pd.DataFrame
+    design: object  # analysis.survey.design.Design
+    domain: np.ndarray  # the brief's population in its wave
+    scope_all_waves: np.ndarray  # the same population in every wave
+
+
+def open_survey(raw: dict | Params | None = None) -> Survey:
+    """Load, validate and weight the survey for a parameter set.
+
+    Raises
+    ------
+    ParameterError, ValidationError, InputFileError, DesignError
+        Bad parameters, bad input files, or a frame that does not fit the visits.
+    """
+    from analysis.ingest.load import load
+    from analysis.survey.sampling import frame_design
+
+    p = raw if isinstance(raw, Params) else check(raw)
+    inst = load_instrument(p.instrument)
+    visits = load(p.visits, "visits", inst).data
+    p = against_data(p, visits, inst)
+    frame = load(p.frame, "frame", inst).data
+    requests = load(p.requests, "requests", inst).data if p.requests else None
+    design = frame_design(visits, frame, confidence=p.confidence)
+    filters = {k: getattr(p, k) for k in ("region", "industry", "size")}
+    scope = sections.mask(design.data, **filters)
+    domain = scope & (design.data["wave"].to_numpy() == p.wave)
+    return Survey(p, inst, visits, requests, frame, design, domain, scope)
+
+
+class _Tests:
+    """Every comparison of the brief, so that p-values are adjusted together."""
+
+    def __init__(self):
+        self.items: list[tuple[object, str, Change]] = []
+
+    def add(self, holder: dict, key: str, change: Change | None) -> None:
+        holder[key] = change
+        if change is not None and change.p_value is not None:
+            self.items.append((holder, key, change))
+
+    def adjust(self, confidence: float) -> None:
+        if not self.items:
+            return
+        q = adjust_pvalues(np.array([c.p_value for _, _, c in self.items]))
+        for (holder, key, change), qi in zip(self.items, q, strict=True):
+            holder[key] = change.model_copy(
+                update={"p_adjusted": float(qi), "significant": bool(qi < 1 - confidence)}
+            )
+
+
+def _scope_label(s: Survey) -> Text:
+    p, inst = s.params, s.instrument
+    zh = inst.question("region").choice(p.region).label.zh if p.region else _REGION_ALL.zh
+    en = inst.question("region").choice(p.region).label.en if p.region else "Qinghai"
+    if p.industry:
+        c = inst.question("industry").choice(p.industry)
+        zh, en = zh + c.label.zh, f"{en}, {c.label.en.lower()}"
+    if p.size:
+        c = inst.question("size").choice(p.size)
+        zh, en = zh + c.label.zh + "企业", f"{en}, {c.label.en.lower()} firms"
+    return Text(zh=zh, en=en)
+
+
+def _fieldwork(dates: pd.Series) -> Text:
+    dates = pd.to_datetime(dates.dropna())
+    if dates.empty:
+        return Text(zh="", en="")
+    a, b = dates.min().date(), dates.max().date()
+    return Text(zh=months(a, b, "zh"), en=months(a, b, "en"))
+
+
+def build_findings(s: Survey) -> Findings:
+    """Every figure of the brief, labelled, tested and with small cells suppressed."""
+    from analysis.measures.index import environment_index, index_change, item_scores
+    from analysis.measures.indicators import difficulties, difficulty_gaps, policies, shares
+
+    p, inst, design = s.params, s.instrument, s.design
+    mc, conf = p.min_cell, p.confidence
+    tests = _Tests()
+    suppressed: list[Suppressed] = []
+
+    def note(table: str, df: pd.DataFrame, keys: list[str]) -> None:
+        if "suppressed" in df:
+            for _, r in df[df["suppressed"].astype(bool)].iterrows():
+                key = "/".join(str(r[k]) for k in keys)
+                suppressed.append(Suppressed(table=table, key=key, n=int(r.get("n", 0) or 0)))
+
+    wave_scope = s.scope_all_waves & (design.data["wave"].to_numpy() == p.wave)
+    province = sections.mask(design.data, industry=p.industry, size=p.size) & (
+        design.data["wave"].to_numpy() == p.wave
+    )
+    idx = environment_index(design, domain=s.domain, instrument=inst, min_cell=mc)
+    note("index", idx, ["dimension"])
+    items = item_scores(design, domain=s.domain, instrument=inst, min_cell=mc)
+    note("items", items, ["item"])
+    changes = {}
+    if p.compare_wave is not None:
+        ch = index_change(
+            design,
+            current=p.wave,
+            previous=p.compare_wave,
+            by=None,
+            domain=s.scope_all_waves,
+            instrument=inst,
+            min_cell=mc,
+        )
+        for _, r in ch.iterrows():
+            tests.add(changes, r["dimension"], sections.change(r))
+    overall = sections.stat(idx.set_index("dimension").loc["overall"])
+    dims = []
+    for d in inst.dimensions:
+        row = idx.set_index("dimension").loc[d.name]
+        its = [
+            Item(
+                code=q.name,
+                label=sections.text(q.short),
+                score=sections.stat(items.set_index("item").loc[q.name]),
+            )
+            for q in inst.items(d.name)
+        ]
+        dims.append(
+            {
+                "code": d.name,
+                "label": sections.text(d.label),
+                "weight": d.weight,
+                "score": sections.stat(row),
+                "items": its,
+            }
+        )
+
+    regions = _regions(s, province, tests, note)
+    diffs = sections.difficulties_section(s, tests, note, difficulties, difficulty_gaps)
+    pol = policies(design, domain=s.domain, instrument=inst, min_cell=mc)
+    note("policies", pol, ["policy", "measure"])
+    policy_list = []
+    for q in inst.visits.fields:
+        if q.name in set(pol["policy"]):
+            rows = pol[pol["policy"] == q.name].set_index("measure")
+            policy_list.append(
+                Policy(
+                    code=q.name,
+                    label=sections.text(q.short),
+                    aware=sections.stat(rows.loc["aware"]),
+                    benefited=sections.stat(rows.loc["benefited"]),
+                    reach_gap=sections.stat(rows.loc["reach_gap"]),
+                )
+            )
+    out_tab = shares(design, domain=s.domain, min_cell=mc)
+    outlook = []
+    for name in ("overall_satisfaction", "invest_plan", "hiring_plan"):
+        q = inst.question(name)
+        rows = out_tab[out_tab["question"] == name]
+        levels = [
+            Level(
+                code=str(c.value),
+                label=sections.text(c.label),
+                stat=sections.stat(rows[rows["level"].astype(str) == str(c.value)].iloc[0]),
+            )
+            for c in q.choices
+            if (rows["level"].astype(str) == str(c.value)).any()
+        ]
+        outlook.append(Distribution(code=name, label=sections.text(q.short), levels=levels))
+
+    tests.adjust(conf)
+    index = IndexFindings(
+        overall=overall,
+        change=changes.get("overall"),
+        dimensions=[Dimension(**d, change=changes.get(d["code"])) for d in dims],
+        regions=[
+            r.model_copy(
+                update={
+                    "change": regions["changes"].get((r.code, "overall")),
+                    "government_change": regions["changes"].get((r.code, "government")),
+                }
+            )
+            for r in regions["list"]
+        ],
+    )
+    difficulty_list = [
+        Difficulty(
+            **d, change=diffs["changes"].get(d["code"]), size_gap=diffs["gaps"].get(d["code"])
+        )
+        for d in diffs["list"]
+    ]
+    n_visits = int(s.domain.sum())
+    weights = design.weights[s.domain] if hasattr(design, "weights") else None
+    top = difficulty_list[0] if difficulty_list else None
+    scope = _scope_label(s)
+    m = design.methods
+    return Findings(
+        title=Text(
+            zh=f"{p.wave}年{scope.zh}民营企业大调研大走访调研简报",
+            en=f"Private-enterprise visits {p.wave}: {scope.en} — survey brief",
+        ),
+        unit=Text(zh=p.unit, en=_unit_en(p.unit)),
+        scope=Scope(
+            wave=p.wave,
+            compare_wave=p.compare_wave,
+            region=p.region,
+            industry=p.industry,
+            size=p.size,
+            label=scope,
+            fieldwork=_fieldwork(s.visits.loc[s.domain, "visit_date"]),
+        ),
+        method=Method(
+            n_visits=n_visits,
+            n_population=round(float(np.sum(weights))) if weights is not None else 0,
+            n_strata=int(
+                pd.DataFrame(design.data.loc[wave_scope, ["region", "size"]])
+                .drop_duplicates()
+                .shape[0]
+            ),
+            df=float(m.get("df", 0)),
+            confidence=conf,
+            min_cell=mc,
+            lonely_psu=str(m.get("lonely_psu")),
+            design=_METHOD_DESIGN,
+            intervals=_METHOD_INTERVALS,
+            comparisons=_METHOD_COMPARISONS,
+        ),
+        headline=Headline(
+            n=n_visits,
+            index=overall,
+            top_difficulty=Level(code=top.code, label=top.label, stat=top.share) if top else None,
+        ),
+        profile=sections.profile(s),
+        index=index,
+        difficulties=difficulty_list,
+        policies=policy_list,
+        outlook=outlook,
+        drivers=_drivers(s),
+        open_answers=sections.open_answers_section(s),
+        requests=sections.requests_section(s),
+        suppressed=suppressed,
+    )
+
+
+def _unit_en(unit: str) -> str:
+    known = {
+        "省工商联": "Provincial Federation of Industry and Commerce",
+        "青海省工商联": "Qinghai Federation of Industry and Commerce",
+    }
+    return known.get(unit, unit)
+
+
+def _regions(s: Survey, province: np.ndarray, tests: _Tests, note) -> dict:
+    from analysis.measures.index import index_change, region_ranking
+
+    p, inst, design = s.params, s.instrument, s.design
+    rank = region_ranking(design, domain=province, instrument=inst, min_cell=p.min_cell)
+    note("regions", rank, ["region", "dimension"])
+    regions = []
+    overall = rank[rank["dimension"] == "overall"].set_index("region")
+    for c in inst.question("region").choices:
+        if c.value not in overall.index:
+            continue
+        r = overall.loc[c.value]
+        stat = sections.stat(r)
+        vs = "suppressed" if stat.suppressed else str(r.get("vs_average", "not_different"))
+        regions.append(
+            RegionScore(
+                code=c.value,
+                label=sections.text(c.label),
+                score=stat,
+                rank=None if stat.suppressed or sections.num(r["rank"]) is None else int(r["rank"]),
+                vs_province=vs
+                if vs in ("above", "below", "not_different", "suppressed")
+                else "not_different",
+            )
+        )
+    changes: dict = {}
+    if p.compare_wave is not None:
+        scope = sections.mask(design.data, industry=p.industry, size=p.size)
+        ch = index_change(
+            design,
+            current=p.wave,
+            previous=p.compare_wave,
+            by="region",
+            domain=scope,
+            instrument=inst,
+            min_cell=p.min_cell,
+        )
+        for _, r in ch.iterrows():
+            if r["region"] != "all" and r["dimension"] in ("overall", "government"):
+                tests.add(changes, (r["region"], r["dimension"]), sections.change(r))
+    return {"list": regions, "changes": changes}
+
+
+def _drivers(s: Survey) -> Drivers | None:
+    from analysis.measures.models import key_drivers
+
+    inst = s.instrument
+    try:
+        d = key_drivers(s.design, domain=s.domain, min_cell=s.params.min_cell)
+    except DesignError:
+        return None  # too few firms in the domain for a model: the brief says so
+    coef = d.coefficients.set_index("term") if "term" in d.coefficients else pd.DataFrame()
+    items = []
+    for _, r in d.importance.iterrows():
+        if r.get("suppressed") or sections.num(r.get("rank")) is None:
+            continue
+        q = inst.question(r["item"])
+        c = coef.loc[r["item"]] if r["item"] in coef.index else None
+        if isinstance(c, pd.DataFrame):
+            c = c.iloc[0]
+        items.append(
+            Driver(
+                code=r["item"],
+                label=sections.text(q.short),
+                dimension=str(r["dimension"]),
+                importance=float(r["share"]),
+                rank=int(r["rank"]),
+                performance=Stat(
+                    estimate=sections.num(r["performance"]),
+                    se=sections.num(r.get("performance_se")),
+                    ci_low=sections.num(r.get("performance_ci_low")),
+                    ci_high=sections.num(r.get("performance_ci_high")),
+                    n=int(r["n"]),
+                ),
+                coefficient=sections.num(c["estimate"]) if c is not None else None,
+                p_value=sections.num(c["p_value"]) if c is not None else None,
+                quadrant=str(r["quadrant"]),
+            )
+        )
+    items.sort(key=lambda x: x.rank)
+    r2 = d.fit.get("linear", {}).get("r2") if isinstance(d.fit, dict) else None
+    model = Text(
+        zh=("有序概率（probit）模型" if d.model == "ordinal" else "加权线性回归模型")
+        + "，以设计权重加权，控制企业规模、市州和行业；相对重要性采用Johnson相对权重法。",
+        en=("An ordered probit" if d.model == "ordinal" else "A weighted linear regression")
+        + " with design weights, controlling for size, region and industry; relative "
+        "importance by Johnson's relative weights.",
+    )
+    return Drivers(model=model, r2=sections.num(r2), n=int(d.n), items=items)

@@ -1,0 +1,308 @@
+"""The policy brief: sections of text and charts, made from findings and suggestions.
+
+``notebooks/2-policy-brief.ipynb`` shows one section or chart per cell; exported
+with :mod:`analysis.pipeline.export`, the outputs become ``brief.html`` and ``brief.pdf``. The
+sections are blocks of ``templates/brief/brief.<lang>.html.j2`` (autoescaped: free
+text can never inject markup); the charts are drawn by :mod:`analysis.writing.charts` from the
+findings only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.findings.model import Findings
+from analysis.writing import charts, render
+from analysis.writing.suggest import Suggestion, load_rules, suggest
+
+SECTIONS = (
+    "title",
+    "summary",
+    "index",
+    "difficulties",
+    "policies",
+    "drivers",
+    "voices",
+    "requests",
+    "suggestions",
+    "method",
+)
+
+
+@dataclass(frozen=True)
+class Html:
+    """A piece of the brief that displays itself as HTML in a notebook."""
+
+    html: str
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:  # the notebook's text/plain fallback: short, not a copy
+        return f"<brief section, {len(self.html):,} characters of HTML>"
+
+
+class Brief:
+    """Sections and charts of one brief, in one language.
+
+    Examples
+    --------
+    >>> brief = Brief.from_folder("briefs/2025-all", lang="zh")  # doctest: +SKIP
+    >>> brief.section("summary")  # doctest: +SKIP
+    """
+
+    def __init__(self, findings: Findings, suggestions: list[Suggestion], lang: str = "zh"):
+        if lang not in ("zh", "en"):
+            raise ValueError("lang must be zh or en")
+        self.findings = findings
+        self.suggestions = suggestions
+        self.lang = lang
+        env = render.environment(autoescape=True)
+        self._template = env.get_template(f"brief/brief.{lang}.html.j2")
+        self._context = render.context(findings, suggestions, lang)
+
+    @classmethod
+    def from_folder(
+        cls, folder: str | Path, lang: str = "zh", rules: str | Path | None = None, instrument=None
+    ) -> Brief:
+        """The brief of a run folder: its ``findings.json`` and the rules."""
+        findings = Findings.load(Path(folder) / "findings.json")
+        return cls(
+            findings, suggest(findings, load_rules(rules or None, instrument), instrument), lang
+        )
+
+    def section(self, name: str) -> Html:
+        """One section of the brief as HTML."""
+        if name not in SECTIONS:
+            raise ValueError(f"section must be one of {', '.join(SECTIONS)}")
+        ctx = self._template.new_context(dict(self._context))
+        return Html("".join(self._template.blocks[name](ctx)).strip())
+
+    def _bar(self, label, stat) -> dict:
+        """One bar of a ranked-bars chart: a labelled estimate with its interval."""
+        return {
+            "label": label.get(self.lang),
+            "estimate": stat.estimate,
+            "ci_low": stat.ci_low,
+            "ci_high": stat.ci_high,
+            "suppressed": stat.suppressed,
+        }
+
+    def _t(self, zh: str, en: str) -> str:
+        return en if self.lang == "en" else zh
+
+    def chart(self, name: str) -> charts.Chart | None:
+        """One chart of the brief; None when its figures are all suppressed."""
+        fn = getattr(self, f"_chart_{name}", None)
+        if fn is None:
+            raise ValueError(f"no chart {name!r}")
+        return fn()
+
+    def _chart_dimensions(self):
+        f = self.findings
+        rows = [self._bar(d.label, d.score) for d in f.index.dimensions]
+        return charts.ranked_bars(
+            pd.DataFrame(rows),
+            percent=False,
+            title=self._t(
+                "营商环境各维度得分（0–100分）", "Business-environment dimensions (0–100)"
+            ),
+            caption=self._t("注：误差线为95%置信区间。", "Whiskers: 95% confidence intervals."),
+            suppressed_text=self._t("样本过少，不予公布", "too few firms, not shown"),
+        )
+
+    def _chart_regions(self):
+        f = self.findings
+        rows = [
+            {
+                "label": r.label.get(self.lang),
+                "estimate": r.score.estimate,
+                "ci_low": r.score.ci_low,
+                "ci_high": r.score.ci_high,
+                "group": r.vs_province,
+            }
+            for r in f.index.regions
+            if not r.score.suppressed
+        ]
+        if len(rows) < 2:
+            return None
+        legend = {
+            "above": self._t("显著高于全省", "above the province"),
+            "below": self._t("显著低于全省", "below the province"),
+            "not_different": self._t("与全省无显著差异", "not significantly different"),
+        }
+        province = [r for r in f.index.regions if not r.score.suppressed]
+        reference = f.index.overall.estimate if f.scope.region is None else None
+        return charts.dots(
+            pd.DataFrame(rows),
+            reference,
+            title=self._t("各市州营商环境指数", "Business-environment index by region"),
+            caption=self._t(
+                "注：误差线为95%置信区间；颜色表示与全省平均水平的差异是否显著（BH校正）。",
+                "Whiskers: 95% confidence intervals; colour: difference from the "
+                "province, Benjamini–Hochberg adjusted.",
+            ),
+            reference_label=self._t("全省", "province") if reference is not None else "",
+            colours={
+                "above": charts.PALETTE["good"],
+                "below": charts.PALETTE["alert"],
+                "not_different": charts.PALETTE["main"],
+            },
+            legend={k: v for k, v in legend.items() if any(r.vs_province == k for r in province)},
+        )
+
+    def _chart_difficulties(self):
+        f = self.findings
+        rows = [self._bar(d.label, d.share) for d in f.difficulties if d.code != "other"]
+        top = {f.difficulties[0].label.get(self.lang)} if f.difficulties else set()
+        return charts.ranked_bars(
+            pd.DataFrame(rows),
+            highlight=top,
+            title=self._t(
+                "企业面临的主要困难（可多选，加权占比）",
+                "Main difficulties (several may apply, weighted share)",
+            ),
+            caption=self._t("注：误差线为95%置信区间。", "Whiskers: 95% confidence intervals."),
+            suppressed_text=self._t("样本过少，不予公布", "too few firms, not shown"),
+        )
+
+    def _chart_financing_by_size(self):
+        f = self.findings
+        top = f.difficulties[0] if f.difficulties else None
+        if top is None or len(top.by_size) < 2:
+            return None
+        rows = [self._bar(lv.label, lv.stat) for lv in top.by_size]
+        return charts.ranked_bars(
+            pd.DataFrame(rows),
+            sort=False,
+            title=self._t(
+                f"分规模企业反映“{top.label.zh}”的比例",
+                f"Share reporting “{top.label.en.lower()}”, by size class",
+            ),
+            caption=self._t("注：误差线为95%置信区间。", "Whiskers: 95% confidence intervals."),
+            suppressed_text=self._t("样本过少，不予公布", "too few firms, not shown"),
+        )
+
+    def _chart_policies(self):
+        f = self.findings
+        rows = []
+        for p in f.policies:
+            if p.aware.suppressed or p.aware.estimate is None:
+                continue
+            benefited = p.benefited.estimate or 0.0
+            rows.append(
+                {
+                    "label": p.label.get(self.lang),
+                    "benefited": benefited,
+                    "aware_only": max(p.aware.estimate - benefited, 0.0),
+                    "unaware": max(1 - p.aware.estimate, 0.0),
+                }
+            )
+        if not rows:
+            return None
+        parts = [
+            ("benefited", self._t("已享受", "benefited"), charts.PALETTE["main"]),
+            (
+                "aware_only",
+                self._t("知晓但未享受", "aware, not benefited"),
+                charts.PALETTE["alert"],
+            ),
+            ("unaware", self._t("不了解", "not aware"), charts.PALETTE["light"]),
+        ]
+        return charts.stacked(
+            pd.DataFrame(rows),
+            parts,
+            title=self._t("惠企政策知晓和享受情况", "Awareness and benefit of support policies"),
+        )
+
+    def _chart_drivers(self):
+        f = self.findings
+        if f.drivers is None or not f.drivers.items:
+            return None
+        rows = pd.DataFrame(
+            [
+                {
+                    "label": d.label.get(self.lang),
+                    "importance": d.importance,
+                    "performance": d.performance.estimate,
+                    "quadrant": d.quadrant,
+                }
+                for d in f.drivers.items
+                if d.performance.estimate is not None
+            ]
+        )
+        x_cut = 1 / max(len(rows), 1)
+        y_cut = float(rows["performance"].mean())
+        return charts.quadrant(
+            rows,
+            x_cut,
+            y_cut,
+            labels={
+                "priority": self._t("优先改进", "improve first"),
+                "strength": self._t("保持优势", "keep up"),
+                "maintain": self._t("维持现状", "maintain"),
+                "secondary": self._t("次要改进", "improve later"),
+            },
+            title=self._t("各项评价的重要性与表现", "Importance and performance of each item"),
+            caption=self._t(
+                "注：虚线为重要性均值（1/事项数）和表现均值；重要性低于均值的事项未标注名称。",
+                "Dashed lines: mean importance (1/number of items) and mean "
+                "performance; items of below-mean importance are not named.",
+            ),
+            xlabel=self._t(
+                "重要性（对总体满意度的解释份额）", "importance (share of explained satisfaction)"
+            ),
+            ylabel=self._t("表现（0–100分）", "performance (0–100)"),
+        )
+
+    def _chart_voices(self):
+        f = self.findings
+        block = next((b for b in f.open_answers if b.field == "urgent_needs"), None)
+        if block is None or not block.categories:
+            return None
+        rows = [self._bar(c.label, c.share) for c in block.categories]
+        return charts.ranked_bars(
+            pd.DataFrame(rows),
+            title=self._t(
+                "企业急难愁盼问题的类别（占填写企业的加权比例）",
+                "Themes of firms' urgent needs (weighted share of answering firms)",
+            ),
+            caption=self._t(
+                "注：按关键词编码，一条回答可归入多个类别；误差线为95%置信区间。",
+                "Coded by keywords; an answer may have several themes; whiskers: "
+                "95% confidence intervals.",
+            ),
+            suppressed_text=self._t("样本过少，不予公布", "too few firms, not shown"),
+        )
+
+    def _chart_requests(self):
+        f = self.findings
+        if f.requests is None:
+            return None
+        rows = [
+            {
+                "label": d.label.get(self.lang),
+                "estimate": d.median_days,
+                "ci_low": (d.median_ci or (None, None))[0] or d.median_days,
+                "ci_high": (d.median_ci or (None, None))[1] or d.median_days,
+                "suppressed": d.median_days is None,
+            }
+            for d in f.requests.by_department
+        ]
+        if not any(r["estimate"] is not None for r in rows):
+            return None
+        slowest = max((r for r in rows if r["estimate"] is not None), key=lambda r: r["estimate"])
+        return charts.ranked_bars(
+            pd.DataFrame(rows),
+            percent=False,
+            highlight={slowest["label"]},
+            title=self._t("各部门诉求办结天数（中位数）", "Median days to resolve, by department"),
+            caption=self._t(
+                "注：Kaplan–Meier中位数，未办结诉求按删失处理；误差线为95%置信区间。",
+                "Kaplan–Meier medians, open requests censored; whiskers: 95% confidence intervals.",
+            ),
+            suppressed_text=self._t("件数过少，不予公布", "too few requests, not shown"),
+        )

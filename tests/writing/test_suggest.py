@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from analysis.errors import RuleError
+from analysis.findings.facts import MissingEvidence, catalog, facts
+from analysis.writing.suggest import load_rules, suggest
+from findings_fixture import sample_findings
+
+REQUIRED_TOPICS = {
+    "financing",
+    "labour",
+    "costs",
+    "arrears",
+    "tax_fees",
+    "policy_delivery",
+    "inspection",
+    "government_services",
+    "legal_protection",
+    "innovation",
+    "market_access",
+}
+
+
+def write(tmp_path, body: str):
+    path = tmp_path / "rules.yaml"
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+RULE = """
+rules:
+  - id: {id}
+    topic: {{zh: 测试, en: Test}}
+    priority: {priority}
+    when: {when}
+    evidence: [{evidence}]
+    departments: [{departments}]
+    title: {{zh: 标题, en: Title}}
+    problem: {{zh: "{problem}", en: Problem}}
+    actions:
+      - {{zh: 建议一, en: Do one}}
+"""
+
+
+def rule(**kw):
+    base = dict(
+        id="test_rule",
+        priority="high",
+        when="difficulty.financing.share >= 0",
+        evidence="difficulty.financing.share",
+        departments="fin_reg",
+        problem="{{ difficulty.financing.share | v }}",
+    )
+    return RULE.format(**{**base, **kw})
+
+
+def test_defaults_cover_the_required_topics():
+    ids = {r.id for r in load_rules()}
+    assert ids >= REQUIRED_TOPICS
+
+
+def test_every_fact_is_in_the_catalog(instrument):
+    assert set(facts(sample_findings())) <= catalog(instrument)
+
+
+def test_the_planted_problems_come_first():
+    fired = suggest(sample_findings())
+    assert [s.rule for s in fired[:2]] == ["financing", "inspection"]
+    top = fired[0]
+    assert top.priority == "high" and top.departments[0].zh == "金融管理部门"
+    assert {e.path for e in top.evidence} >= {
+        "difficulty.financing.share",
+        "difficulty.financing.gap",
+    }
+    assert "61.4%" in top.problem.zh and "50.6个百分点" in top.problem.zh
+    assert "61.4%" in top.problem.en
+
+
+def test_no_suggestion_fires_without_its_evidence():
+    # with huge cells suppressed, figures that rest on few firms are withheld, and
+    # rules that need them stay silent
+    f = sample_findings(min_cell=2000)
+    assert f.difficulty("financing").share.suppressed
+    assert "financing" not in {s.rule for s in suggest(f)}
+
+
+def test_missing_fact_raises_missing_evidence():
+    f = sample_findings(min_cell=2000)
+    with pytest.raises(MissingEvidence):
+        _ = facts(f)["difficulty.financing.share"] >= 0.3
+
+
+def test_user_rules_add_override_and_disable(tmp_path):
+    path = write(
+        tmp_path,
+        rule(id="financing", priority="low")
+        + rule(id="my_rule")[8:]
+        + "  - {id: demand, enabled: false}\n",
+    )
+    rules = {r.id: r for r in load_rules(path)}
+    assert rules["financing"].priority == "low"
+    assert "my_rule" in rules and "demand" not in rules
+    fired = {s.rule: s for s in suggest(sample_findings(), list(rules.values()))}
+    assert fired["my_rule"].problem.zh == "61.4%"
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        (
+            {"when": "difficulty.finance.share >= 0.3"},
+            r"rule 'test_rule': unknown finding 'difficulty.finance.share' "
+            r"\(did you mean 'difficulty.financing.share'\?\)",
+        ),
+        ({"when": "'difficulty.financing.share >= '"}, r"'when' is not a valid expression"),
+        ({"when": '\'__import__("os").system("true")\''}, r"calls a function that is not allowed"),
+        (
+            {"evidence": "difficulty.financing.sharez"},
+            r"unknown finding 'difficulty.financing.sharez'",
+        ),
+        ({"departments": "police"}, r"unknown department\(s\) police"),
+        ({"priority": "urgent"}, r"priority 'urgent' is not one of high, medium, low"),
+        (
+            {"problem": "{{ difficulty.financing.share | v }"},
+            r"the zh text of 'problem' is not a valid template",
+        ),
+        (
+            {"problem": "{{ difficulty.financng.share | v }}"},
+            r"unknown finding 'difficulty.financng.share'",
+        ),
+    ],
+)
+def test_rule_errors_name_the_rule_and_the_fix(tmp_path, kw, message):
+    with pytest.raises(RuleError, match=message):
+        load_rules(write(tmp_path, rule(**kw)))
+
+
+def test_malformed_rules_files(tmp_path):
+    with pytest.raises(RuleError, match="not valid YAML"):
+        load_rules(write(tmp_path, "rules: [\n"))
+    with pytest.raises(RuleError, match="no 'rules:' list"):
+        load_rules(write(tmp_path, "title: x\n"))
+    with pytest.raises(RuleError, match="missing evidence, departments"):
+        load_rules(
+            write(
+                tmp_path,
+                "rules:\n  - id: x\n    topic: {zh: 甲, en: a}\n"
+                "    priority: low\n    when: n > 0\n    title: {zh: 甲, en: a}\n"
+                "    problem: {zh: 甲, en: a}\n    actions: [{zh: 甲, en: a}]\n",
+            )
+        )
+    with pytest.raises(RuleError, match="rules file not found"):
+        load_rules(tmp_path / "none.yaml")
