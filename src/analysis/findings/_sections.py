@@ -71,6 +71,7 @@ def change(row, label_a: Text | None = None, label_b: Text | None = None) -> Cha
         suppressed=suppressed,
         label_a=label_a,
         label_b=label_b,
+        test=row["test"] if isinstance(row.get("test"), str) else "t",
     )
 
 
@@ -174,6 +175,7 @@ def profile(s) -> list[Distribution]:
 
 
 def open_answers_section(s) -> list[OpenAnswers]:
+    from analysis.measures.indicators import SHARE_METHOD
     from analysis.measures.text import load_coding, open_answers
 
     p, inst, design = s.params, s.instrument, s.design
@@ -202,7 +204,11 @@ def open_answers_section(s) -> list[OpenAnswers]:
         d = design.assign(**{c: ind[c].to_numpy() for c in ind.columns})
         flag = pd.Categorical.from_codes(np.where(s.domain, 0, -1), categories=["in"])
         d = d.assign(_in=flag)
-        shares = d.proportion(list(ind.columns), by="_in") if len(ind.columns) else pd.DataFrame()
+        shares = (
+            d.proportion(list(ind.columns), by="_in", method=SHARE_METHOD)
+            if len(ind.columns)
+            else pd.DataFrame()
+        )
         from analysis.survey.disclosure import suppress
 
         shares = suppress(shares, p.min_cell) if len(shares) else shares

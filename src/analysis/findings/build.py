@@ -50,14 +50,19 @@ _METHOD_DESIGN = Text(
     "registered firms.",
 )
 _METHOD_INTERVALS = Text(
-    zh="标准误采用泰勒线性化方法计算，置信区间按设计自由度的t分布构造，比例的置信区间在logit尺度上计算。",
+    zh="标准误采用泰勒线性化方法计算，置信区间按设计自由度的t分布构造；比例的置信区间采用"
+    "Korn–Graubard方法（以有效样本量计算的Clopper–Pearson区间），比例为0或100%时取精确二项区间。",
     en="Standard errors use Taylor linearisation; intervals use the t distribution with the "
-    "design's degrees of freedom, and shares' intervals are computed on the logit scale.",
+    "design's degrees of freedom; shares' intervals are Korn and Graubard's (Clopper–Pearson "
+    "with the effective sample size), exact binomial where a share is 0 or 100%.",
 )
 _METHOD_COMPARISONS = Text(
-    zh="年度间和组间比较的p值经Benjamini–Hochberg方法校正。",
-    en="p-values of comparisons between waves and groups are adjusted with the "
-    "Benjamini–Hochberg method.",
+    zh="年度间和组间比较采用基于设计的t检验；一方比例为0或100%（标准误为0）时，t检验不适用，"
+    "改用由两方Korn–Graubard区间合成的MOVER区间及其p值。全部比较的p值经Benjamini–Hochberg方法校正。",
+    en="Comparisons between waves and groups use design-based t tests; where one side's share "
+    "is 0 or 100% (a zero standard error) no t test applies, and the interval and p-value come "
+    "from MOVER on the two sides' Korn–Graubard intervals. All p-values of the brief are "
+    "adjusted together with the Benjamini–Hochberg method.",
 )
 
 

@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 SCHEMA_PATH = Path(__file__).parent / "findings.schema.json"
 
 
@@ -53,7 +53,10 @@ class Change(_Model):
     """A difference a − b (between waves, or between two groups), tested.
 
     ``p_adjusted`` is Benjamini–Hochberg adjusted over all comparisons of the brief;
-    ``significant`` uses it at 1 − confidence.
+    ``significant`` uses it at 1 − confidence. ``test`` is how interval and p-value
+    were made: ``"t"`` (the design-based t test) or ``"mover"`` (a difference of
+    shares one of which is exactly 0 or 1, whose zero SE no t test may use; see
+    :func:`analysis.survey.compare.difference`).
     """
 
     a: float | None
@@ -70,6 +73,7 @@ class Change(_Model):
     suppressed: bool = False
     label_a: Text | None = None
     label_b: Text | None = None
+    test: Literal["t", "mover"] | None = None
 
 
 class Level(_Model):
@@ -244,7 +248,7 @@ class Findings(_Model):
     Findings.load("briefs/2025-all/findings.json").index.overall.estimate
     """
 
-    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.1"] = SCHEMA_VERSION
     title: Text
     unit: Text
     scope: Scope
