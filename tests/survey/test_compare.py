@@ -323,9 +323,13 @@ def test_zero_side_test_keeps_its_level_where_the_t_test_does_not():
         y = (rng.random(len(strata)) < 0.04).astype(float)
         data = pd.DataFrame({"size": strata, "fpc": fpc, "y": y})
         out = difference(
-            Design(data, strata="size", fpc="fpc"), ["y"], "size", "micro", "large",
+            Design(data, strata="size", fpc="fpc"),
+            ["y"],
+            "size",
+            "micro",
+            "large",
             statistic="proportion",
-        ).iloc[0]  # fmt: skip
+        ).iloc[0]
         if out.test != "mover":
             continue
         zero += 1

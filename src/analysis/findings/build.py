@@ -16,6 +16,7 @@ import pandas as pd
 
 from analysis.errors import DesignError
 from analysis.findings import _sections as sections
+from analysis.findings._protect import protect
 from analysis.findings.model import (
     Change,
     Difficulty,
@@ -33,7 +34,6 @@ from analysis.findings.model import (
     RegionScore,
     Scope,
     Stat,
-    Suppressed,
     Text,
 )
 from analysis.findings.periods import months
@@ -154,22 +154,13 @@ def build_findings(s: Survey) -> Findings:
     p, inst, design = s.params, s.instrument, s.design
     mc, conf = p.min_cell, p.confidence
     tests = _Tests()
-    suppressed: list[Suppressed] = []
-
-    def note(table: str, df: pd.DataFrame, keys: list[str]) -> None:
-        if "suppressed" in df:
-            for _, r in df[df["suppressed"].astype(bool)].iterrows():
-                key = "/".join(str(r[k]) for k in keys)
-                suppressed.append(Suppressed(table=table, key=key, n=int(r.get("n", 0) or 0)))
 
     wave_scope = s.scope_all_waves & (design.data["wave"].to_numpy() == p.wave)
     province = sections.mask(design.data, industry=p.industry, size=p.size) & (
         design.data["wave"].to_numpy() == p.wave
     )
     idx = environment_index(design, domain=s.domain, instrument=inst, min_cell=mc)
-    note("index", idx, ["dimension"])
     items = item_scores(design, domain=s.domain, instrument=inst, min_cell=mc)
-    note("items", items, ["item"])
     changes = {}
     if p.compare_wave is not None:
         ch = index_change(
@@ -205,10 +196,9 @@ def build_findings(s: Survey) -> Findings:
             }
         )
 
-    regions = _regions(s, province, tests, note)
-    diffs = sections.difficulties_section(s, tests, note, difficulties, difficulty_gaps)
+    regions = _regions(s, province, tests)
+    diffs = sections.difficulties_section(s, tests, difficulties, difficulty_gaps)
     pol = policies(design, domain=s.domain, instrument=inst, min_cell=mc)
-    note("policies", pol, ["policy", "measure"])
     policy_list = []
     for q in inst.visits.fields:
         if q.name in set(pol["policy"]):
@@ -264,7 +254,8 @@ def build_findings(s: Survey) -> Findings:
     top = difficulty_list[0] if difficulty_list else None
     scope = _scope_label(s)
     m = design.methods
-    return Findings(
+    drivers, omitted = _drivers(s)
+    findings = Findings(
         title=Text(
             zh=f"{p.wave}年{scope.zh}民营企业大调研大走访调研简报",
             en=f"Private-enterprise visits {p.wave}: {scope.en} — survey brief",
@@ -305,11 +296,13 @@ def build_findings(s: Survey) -> Findings:
         difficulties=difficulty_list,
         policies=policy_list,
         outlook=outlook,
-        drivers=_drivers(s),
+        drivers=drivers,
         open_answers=sections.open_answers_section(s),
         requests=sections.requests_section(s),
-        suppressed=suppressed,
+        suppressed=[],
     )
+    coefficients = {**sections.difficulty_weights(s), "drivers_omitted": omitted}
+    return protect(findings, coefficients, conf)
 
 
 def _unit_en(unit: str) -> str:
@@ -320,12 +313,11 @@ def _unit_en(unit: str) -> str:
     return known.get(unit, unit)
 
 
-def _regions(s: Survey, province: np.ndarray, tests: _Tests, note) -> dict:
+def _regions(s: Survey, province: np.ndarray, tests: _Tests) -> dict:
     from analysis.measures.index import index_change, region_ranking
 
     p, inst, design = s.params, s.instrument, s.design
     rank = region_ranking(design, domain=province, instrument=inst, min_cell=p.min_cell)
-    note("regions", rank, ["region", "dimension"])
     regions = []
     overall = rank[rank["dimension"] == "overall"].set_index("region")
     for c in inst.question("region").choices:
@@ -363,18 +355,22 @@ def _regions(s: Survey, province: np.ndarray, tests: _Tests, note) -> dict:
     return {"list": regions, "changes": changes}
 
 
-def _drivers(s: Survey) -> Drivers | None:
+def _drivers(s: Survey) -> tuple[Drivers | None, list[str]]:
+    """The key drivers, and the items left out because too few firms rated them."""
     from analysis.measures.models import key_drivers
 
     inst = s.instrument
     try:
         d = key_drivers(s.design, domain=s.domain, min_cell=s.params.min_cell)
     except DesignError:
-        return None  # too few firms in the domain for a model: the brief says so
+        return None, []  # too few firms in the domain for a model: the brief says so
     coef = d.coefficients.set_index("term") if "term" in d.coefficients else pd.DataFrame()
-    items = []
+    items, omitted = [], []
     for _, r in d.importance.iterrows():
-        if r.get("suppressed") or sections.num(r.get("rank")) is None:
+        if sections.num(r.get("rank")) is None:
+            continue
+        if r.get("suppressed"):
+            omitted.append(str(r["item"]))
             continue
         q = inst.question(r["item"])
         c = coef.loc[r["item"]] if r["item"] in coef.index else None
@@ -408,4 +404,4 @@ def _drivers(s: Survey) -> Drivers | None:
         + " with design weights, controlling for size, region and industry; relative "
         "importance by Johnson's relative weights.",
     )
-    return Drivers(model=model, r2=sections.num(r2), n=int(d.n), items=items)
+    return Drivers(model=model, r2=sections.num(r2), n=int(d.n), items=items), omitted

@@ -190,7 +190,7 @@ class Drivers(_Model):
 class Category(_Model):
     code: str
     label: Text
-    count: int
+    count: int | None  # answers in the category; None where the share is suppressed
     share: Stat  # weighted share of answering firms
     phrases: list[str]
     quotes: list[str]  # redacted
@@ -205,15 +205,21 @@ class OpenAnswers(_Model):
 
 
 class Rate(_Model):
+    """Requests of a department, category or wave. ``total`` is always published; a
+    suppressed row (too few requests, or hiding another's) has no rate, no counts of
+    resolved, open or overdue requests and no median: any of them would give the rate
+    away."""
+
     code: str
     label: Text
     total: int
-    resolved: int
+    resolved: int | None
     rate: float | None
     median_days: float | None = None
     median_ci: tuple[float | None, float | None] | None = None
-    open: int = 0
-    overdue: int = 0
+    open: int | None = 0
+    overdue: int | None = 0
+    suppressed: bool = False
 
 
 class Requests(_Model):
@@ -227,9 +233,13 @@ class Requests(_Model):
 
 
 class Suppressed(_Model):
+    """A figure left out: ``small`` (fewer than ``min_cell`` firms or requests) or
+    ``complementary`` (it would let a small one be recomputed from what is published)."""
+
     table: str
     key: str
     n: int
+    reason: Literal["small", "complementary"] = "small"
 
 
 class Headline(_Model):

@@ -191,9 +191,7 @@ def policies(
         derived[f"{name}|aware"] = np.where(answered, aware, np.nan)
         derived[f"{name}|benefited"] = np.where(answered, benefited, np.nan)
         derived[f"{name}|reach_gap"] = np.where(aware, ~benefited, np.nan)
-    out = _shares(
-        design.assign(**derived), list(derived), by, domain, min_cell, confidence, method
-    )
+    out = _shares(design.assign(**derived), list(derived), by, domain, min_cell, confidence, method)
     parts = out.pop("level").str.split("|", n=1, expand=True)
     at = len(_by(by))
     out.insert(at, "policy", parts[0])
@@ -233,9 +231,7 @@ def shares(
     d, keys = _joint.within(design, domain, by)
     parts = []
     for question in [questions] if isinstance(questions, str) else list(questions):
-        table = _joint.strip(
-            d.proportion(question, by=keys, confidence=confidence, method=method)
-        )
+        table = _joint.strip(d.proportion(question, by=keys, confidence=confidence, method=method))
         table.insert(len(_by(by)), "question", question)
         # a rating is stored as 5.0 but its choice code is 5
         table["level"] = [_code(v) for v in table["level"]]
