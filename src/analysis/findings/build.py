@@ -57,12 +57,14 @@ _METHOD_INTERVALS = Text(
     "with the effective sample size), exact binomial where a share is 0 or 100%.",
 )
 _METHOD_COMPARISONS = Text(
-    zh="年度间和组间比较采用基于设计的t检验；一方比例为0或100%（标准误为0）时，t检验不适用，"
-    "改用由两方Korn–Graubard区间合成的MOVER区间及其p值。全部比较的p值经Benjamini–Hochberg方法校正。",
-    en="Comparisons between waves and groups use design-based t tests; where one side's share "
-    "is 0 or 100% (a zero standard error) no t test applies, and the interval and p-value come "
-    "from MOVER on the two sides' Korn–Graubard intervals. All p-values of the brief are "
-    "adjusted together with the Benjamini–Hochberg method.",
+    zh="年度间和组间比较采用基于设计的t检验；比例之差中一方比例为0或100%（标准误为0），或一方"
+    "反映（或未反映）的企业不足5家时，t检验不适用，改用由两方Korn–Graubard区间合成的MOVER区间"
+    "及其p值。全部比较的p值经Benjamini–Hochberg方法校正。",
+    en="Comparisons between waves and groups use design-based t tests; where a side of a "
+    "difference of shares is 0 or 100% (a zero standard error) or rests on fewer than 5 firms "
+    "either way, no t test applies, and the interval and p-value come from MOVER on the two "
+    "sides' Korn–Graubard intervals. All p-values of the brief are adjusted together with the "
+    "Benjamini–Hochberg method.",
 )
 
 
