@@ -60,6 +60,7 @@ class Structure:
     lonely: np.ndarray  # per stratum: 1 - f for a single-PSU stratum, else 0
     labels: tuple = field(repr=False)
     single: np.ndarray = field(repr=False)  # per stratum: a single PSU, not a census
+    f: np.ndarray = field(repr=False, default=None)  # per stratum: the sampling fraction
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def build(h, labels, psu, fpc, fpc_name, index, lonely):
         d = np.where(n_h > 1, (1 - f) * n_h / (n_h - 1), 0.0)
         between = np.where(n_h > 1, d / n_h, 0.0)
     lone = np.where(lonely_h, 1 - f, 0.0) if lonely == "adjust" else np.zeros(H)
-    structure = Structure(h, c, psu_h, H, C, d, between, lone, tuple(labels), lonely_h)
+    structure = Structure(h, c, psu_h, H, C, d, between, lone, tuple(labels), lonely_h, f)
     return structure, base
 
 

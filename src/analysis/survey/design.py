@@ -356,6 +356,44 @@ class Design(Calibration):
         }
         return _frame(None if table is None else table.loc[table.index.repeat(L)], out)
 
+    def replicate(
+        self, kind: str, replicates: int | None = None, seed: int | None = None, mse: bool = False
+    ):
+        """The same sample with replicate weights: jackknife or bootstrap.
+
+        Parameters
+        ----------
+        kind : ``"JKn"`` (stratified jackknife), ``"JK1"`` (delete-one-PSU jackknife,
+            unstratified designs) or ``"bootstrap"`` (Rao and Wu's rescaled bootstrap,
+            R's ``type="subbootstrap"``, with the fpc kept).
+        replicates : bootstrap replicates (default 500); for ``JKn``, a number of
+            random groups of PSUs to delete instead of one PSU at a time (default None:
+            one replicate per PSU, as R).
+        seed : seed of the bootstrap draws or the grouping.
+        mse : centre the variance at the full-sample estimate instead of the mean of
+            the replicates (R's ``mse=TRUE``).
+
+        Returns
+        -------
+        analysis.survey.replicate.ReplicateDesign
+            with ``mean``, ``total`` and ``proportion`` giving the same columns as
+            this design's, ``weights()`` and ``export(path)``.
+
+        Raises
+        ------
+        DesignError
+            an unknown kind; JK1 on a stratified design; a calibrated design; a
+            stratum with a single PSU under ``lonely_psu="fail"``.
+
+        Examples
+        --------
+        >>> design.replicate("JKn").mean("api00")             # doctest: +SKIP
+        >>> design.replicate("bootstrap", 1000, seed=1)       # doctest: +SKIP
+        """
+        from analysis.survey.replicate import ReplicateDesign
+
+        return ReplicateDesign(self, kind, replicates, seed, mse)
+
     def assign(self, **columns) -> Design:
         """The same design over the data with columns added or replaced (derived variables).
 

@@ -120,6 +120,93 @@ high <- update(dstrat, high = as.numeric(api00 > 880))
 mover("dstrat", high, "E", "H")
 mover("dstrat", high, "E", "M")
 
+# -- 3. replicate-weight designs: as.svrepdesign with its defaults ---------------------
+# JKn and JK1 (R's defaults: fpc taken from the design, survey.replicates.mse = FALSE);
+# means, totals and shares overall and by domain, svyciprop on domain subsets.
+repstats <- function(name, r) {
+  for (v in c("api00", "enroll")) {
+    m <- svymean(as.formula(paste0("~", v)), r, na.rm = TRUE)
+    # df of the rows with a value, as the package counts them (enroll has gaps in apiclus2)
+    add(name, "svymean", v, coef(m), SE(m), df = degf(r[!is.na(r$variables[[v]]), ]))
+    b <- svyby(as.formula(paste0("~", v)), ~stype, r, svymean, na.rm = TRUE)
+    add(name, "svymean", v, coef(b), SE(b), by = "stype", domain = as.character(b$stype))
+  }
+  t <- svytotal(~enroll, r, na.rm = TRUE)
+  add(name, "svytotal", "enroll", coef(t), SE(t))
+  b <- svyby(~enroll, ~stype, r, svytotal, na.rm = TRUE)
+  add(name, "svytotal", "enroll", coef(b), SE(b), by = "stype", domain = as.character(b$stype))
+  for (lv in c("E", "H", "M")) {
+    s <- subset(r, stype == lv)
+    for (method in c("logit", "beta")) {
+      ci <- svyciprop(~I(sch.wide == "Yes"), s, method = method)
+      add(name, paste0("ciprop_", method), "sch.wide", as.vector(ci), SE(ci), by = "stype",
+          domain = lv, level = "Yes", ci_low = attr(ci, "ci")[1], ci_high = attr(ci, "ci")[2],
+          df = degf(s))
+    }
+  }
+  for (method in c("logit", "beta")) {
+    ci <- svyciprop(~I(awards == "Yes"), r, method = method)
+    add(name, paste0("ciprop_", method), "awards", as.vector(ci), SE(ci), level = "Yes",
+        ci_low = attr(ci, "ci")[1], ci_high = attr(ci, "ci")[2], df = degf(r))
+  }
+}
+repstats("jkn_dstrat", as.svrepdesign(dstrat, type = "JKn"))
+repstats("jkn_dstrat_nofpc", as.svrepdesign(dstrat_nofpc, type = "JKn"))
+repstats("jk1_dclus1", as.svrepdesign(dclus1, type = "JK1"))
+repstats("jk1_dclus1_nofpc", as.svrepdesign(dclus1_nofpc, type = "JK1"))
+repstats("jk1_dclus2", as.svrepdesign(dclus2, type = "JK1"))
+repstats("jkn_dstrat_mse", as.svrepdesign(dstrat, type = "JKn", mse = TRUE))
+# a stratum with a single PSU, under each rule (as make_reference.R's lonely designs)
+lonely <- apistrat
+lonely$st <- as.character(lonely$stype)
+lonely$st[lonely$snum == min(lonely$snum)] <- "X"
+for (rule in c("adjust", "remove", "certainty")) {
+  options(survey.lonely.psu = rule)
+  d <- svydesign(id = ~1, strata = ~st, weights = ~pw, data = lonely)
+  r <- as.svrepdesign(d, type = "JKn")
+  m <- svymean(~api00, r)
+  add(paste0("jkn_lonely_", rule), "svymean", "api00", coef(m), SE(m), df = degf(r),
+      replicates = ncol(r$repweights$weights))
+}
+options(survey.lonely.psu = "fail")
+
+# the Rao-Wu bootstrap: R's subbootstrap, drawn 40 times with 500 replicates each;
+# statistic boot_se: estimate = the mean of the 40 SEs, se = their standard deviation
+# (the Monte Carlo spread of one SE from 500 replicates)
+set.seed(20251)
+for (spec in list(list("boot_dstrat_nofpc", dstrat_nofpc), list("boot_dclus1_nofpc", dclus1_nofpc))) {
+  for (v in c("api00", "enroll")) {
+    ses <- replicate(40, SE(svymean(as.formula(paste0("~", v)), na.rm = TRUE,
+                                    as.svrepdesign(spec[[2]], type = "subbootstrap", replicates = 500))))
+    add(spec[[1]], "boot_se", v, mean(ses), sd(ses), replicates = 500)
+  }
+}
+
+# the relative weights (Johnson 2000) of ell, meals, mobility and col.grad in api00, net
+# of the school type, with standard errors from JKn replicates (withReplicates): the
+# same computation as the key drivers' importance
+relweights <- function(w, data) {
+  X <- model.matrix(~stype, data)
+  Y <- as.matrix(data[, c("ell", "meals", "mobility", "col.grad", "api00")])
+  R <- Y - X %*% solve(crossprod(X, X * w), crossprod(X, Y * w))
+  C <- crossprod(R, R * w) / sum(w)
+  s <- sqrt(diag(C))
+  C <- C / outer(s, s)
+  k <- ncol(C) - 1
+  e <- eigen(C[1:k, 1:k], symmetric = TRUE)
+  Lam <- e$vectors %*% diag(sqrt(e$values)) %*% t(e$vectors)
+  beta <- solve(Lam, C[1:k, k + 1])
+  raw <- as.vector((Lam^2) %*% beta^2)
+  raw / sum(raw)
+}
+for (spec in list(list("jkn_dstrat", as.svrepdesign(dstrat, type = "JKn"), ""),
+                  list("jkn_dstrat", subset(as.svrepdesign(dstrat, type = "JKn"), sch.wide == "Yes"),
+                       "sch.wide=Yes"))) {
+  rw <- withReplicates(spec[[2]], relweights)
+  add(spec[[1]], "relweight", c("ell", "meals", "mobility", "col.grad"), coef(rw), SE(rw),
+      domain = spec[[3]], df = degf(spec[[2]]))
+}
+
 result <- do.call(rbind, rows)
 result$r_version <- paste(R.version$major, R.version$minor, sep = ".")
 result$survey_version <- as.character(packageVersion("survey"))
