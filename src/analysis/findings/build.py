@@ -384,6 +384,9 @@ def _drivers(s: Survey) -> tuple[Drivers | None, list[str]]:
                 label=sections.text(q.short),
                 dimension=str(r["dimension"]),
                 importance=float(r["share"]),
+                importance_se=sections.num(r.get("share_se")),
+                importance_ci_low=sections.num(r.get("share_ci_low")),
+                importance_ci_high=sections.num(r.get("share_ci_high")),
                 rank=int(r["rank"]),
                 performance=Stat(
                     estimate=sections.num(r["performance"]),
@@ -401,9 +404,11 @@ def _drivers(s: Survey) -> tuple[Drivers | None, list[str]]:
     r2 = d.fit.get("linear", {}).get("r2") if isinstance(d.fit, dict) else None
     model = Text(
         zh=("有序概率（probit）模型" if d.model == "ordinal" else "加权线性回归模型")
-        + "，以设计权重加权，控制企业规模、市州和行业；相对重要性采用Johnson相对权重法。",
+        + "，以设计权重加权，控制企业规模、市州和行业；相对重要性采用Johnson相对权重法，"
+        "其置信区间由分层刀切法（JKn）重复权重计算。",
         en=("An ordered probit" if d.model == "ordinal" else "A weighted linear regression")
         + " with design weights, controlling for size, region and industry; relative "
-        "importance by Johnson's relative weights.",
+        "importance by Johnson's relative weights, with intervals from jackknife (JKn) "
+        "replicate weights.",
     )
     return Drivers(model=model, r2=sections.num(r2), n=int(d.n), items=items), omitted

@@ -172,7 +172,10 @@ class Driver(_Model):
     code: str
     label: Text
     dimension: str
-    importance: float  # share of explained variance (relative weights), sums to R²
+    importance: float  # share of the explained variance (relative weights); shares sum to 1
+    importance_se: float | None = None  # from JKn replicate weights
+    importance_ci_low: float | None = None
+    importance_ci_high: float | None = None
     rank: int
     performance: Stat  # the item's 0–100 score
     coefficient: float | None = None

@@ -80,7 +80,9 @@ class Drivers:
         suppressed``; terms are item names, ``size=small``-style dummies,
         ``(intercept)`` (linear) and thresholds ``cut:3|4`` (ordinal).
     importance : ``item, dimension, weight`` (relative weight), ``share`` (of the
-        explained variance; sums to 1), ``rank`` (1 = most important),
+        explained variance; sums to 1), ``share_se, share_ci_low, share_ci_high``
+        (from JKn replicate weights, :func:`importance_replicates`), ``rank``
+        (1 = most important),
         ``performance, performance_se, performance_ci_low, performance_ci_high``,
         ``quadrant``, ``n`` (firms answering the item), ``suppressed``.
     """
@@ -182,7 +184,8 @@ def key_drivers(
     )
     coefficients = disclosure.suppress(coefficients, min_cell)
     weight = _relative_weights(M, k)
-    importance, cutoffs = _quadrants(names, dims, weight, performance)
+    share_se, share_df = importance_replicates(design, rows, A, k)
+    importance, cutoffs = _quadrants(names, dims, weight, performance, share_se, share_df, level)
     return Drivers(
         model=model,
         reason=reason,
@@ -193,6 +196,66 @@ def key_drivers(
         coefficients=coefficients,
         importance=importance,
     )
+
+
+# the key drivers' jackknife deletes one PSU at a time up to this many PSUs; beyond, the
+# PSUs of each stratum are put in random groups (the grouped jackknife), so a million
+# firms take thousands of replicates, not a million
+JACKKNIFE_UNITS = 5000
+
+
+def importance_replicates(design: Design, rows: np.ndarray, A: np.ndarray, k: int):
+    """Standard errors of the relative importance shares from JKn replicate weights.
+
+    Parameters
+    ----------
+    design : the full design (the replicates are its own, R's ``as.svrepdesign(design,
+        "JKn")`` below ``JACKKNIFE_UNITS`` PSUs, grouped beyond).
+    rows : the domain's rows that enter the model.
+    A : their matrix ``[1, items (k), profile dummies, outcome]``.
+    k : number of items.
+
+    Returns
+    -------
+    (se, df): the SE of each item's share of the explained variance (R:
+    ``withReplicates`` on the replicate design), and the replicates' degrees of freedom.
+    Each replicate recomputes the weighted cross-products, so the shares are those of
+    :func:`relative_weights` with that replicate's weights; replicates that leave the
+    domain's weights alone are the full-sample shares without computing them.
+    """
+    C = design._engine.s.C
+    rep = design.replicate(
+        "JKn", replicates=None if C <= JACKKNIFE_UNITS else JACKKNIFE_UNITS, seed=0
+    )
+    w = design._w[rows]
+    q = A.shape[1]
+    units = rep._unit[rows]
+    order = np.argsort(units, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, units[order][1:] != units[order][:-1], True])
+    used = units[order][bounds[:-1]]
+    # cross-products of [1, items, profile, outcome] by replicate unit, one unit at a time
+    G = np.empty((len(used), q * q))
+    for i, (a, b) in enumerate(itertools.pairwise(bounds)):
+        X = A[order[a:b]]
+        G[i] = ((X * w[order[a:b], None]).T @ X).ravel()
+    M0 = G.sum(0).reshape(q, q)
+    full = _shares(_relative_weights(M0, k))
+    D = rep._A[used]  # factor deviations of the domain's units, units x replicates
+    touched = np.unique(D.indices) if hasattr(D, "indices") else np.flatnonzero((D != 0).any(0))
+    thetas = np.tile(full, (rep.replicates, 1))
+    if len(touched):
+        delta = np.asarray(D[:, touched].T @ G).reshape(-1, q, q)
+        raw = _relative_weights_many(M0[None] + delta, k)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            thetas[touched] = raw / raw.sum(1, keepdims=True)
+    se = np.sqrt(np.maximum(rep.variance(thetas, full), 0.0))
+    df = int(rep._domain_df(rows, np.zeros(len(rows), np.int64), 1)[0])
+    return se, df
+
+
+def _shares(weight: np.ndarray) -> np.ndarray:
+    total = weight.sum()
+    return weight / total if total > 0 else np.full(len(weight), np.nan)
 
 
 def relative_weights(corr: np.ndarray) -> np.ndarray:
@@ -484,8 +547,36 @@ def _relative_weights(M: np.ndarray, k: int) -> np.ndarray:
     return relative_weights(corr)
 
 
-def _quadrants(names, dims, weight, performance) -> tuple[pd.DataFrame, dict]:
-    share = weight / weight.sum() if weight.sum() > 0 else np.full(len(weight), np.nan)
+def _relative_weights_many(Ms: np.ndarray, k: int) -> np.ndarray:
+    """:func:`_relative_weights` of a stack of cross-product matrices at once (the
+    replicates'): batched pseudo-inverse and eigen-decompositions."""
+    q = Ms.shape[1]
+    z = [0, *range(k + 1, q - 1)]
+    d = [*range(1, k + 1), q - 1]
+    coef = np.linalg.pinv(Ms[:, z][:, :, z]) @ Ms[:, z][:, :, d]
+    C = (Ms[:, d][:, :, d] - Ms[:, d][:, :, z] @ coef) / Ms[:, 0, 0][:, None, None]
+    sd = np.sqrt(np.einsum("rii->ri", C))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.nan_to_num(C / (sd[:, :, None] * sd[:, None, :]))
+    idx = np.arange(k + 1)
+    corr[:, idx, idx] = 1.0
+    Rxx, rxy = corr[:, :k, :k], corr[:, :k, k]
+    values, vectors = np.linalg.eigh(Rxx)
+    keep = values > 1e-10 * np.maximum(values.max(1, keepdims=True), 1e-300)
+    root = np.where(keep, np.sqrt(np.where(keep, values, 1.0)), 0.0)
+    inv = np.where(keep, 1 / np.where(keep, root, 1.0), 0.0)
+    Lam = (vectors * root[:, None, :]) @ vectors.transpose(0, 2, 1)
+    beta = (vectors * inv[:, None, :]) @ np.einsum("rji,rj->ri", vectors, rxy)[:, :, None]
+    return np.einsum("rij,rj->ri", Lam**2, beta[:, :, 0] ** 2)
+
+
+def _quadrants(
+    names, dims, weight, performance, share_se=None, df=None, level=0.95
+) -> tuple[pd.DataFrame, dict]:
+    share = _shares(weight)
+    if share_se is None:
+        share_se = np.full(len(weight), np.nan)
+    q = _variance.t_quantile(np.full(len(weight), np.nan if df is None else df), level)
     perf = performance.set_index("item").loc[names]
     score = perf["estimate"].to_numpy(dtype=float)
     cut_i = 1.0 / len(names)
@@ -504,6 +595,10 @@ def _quadrants(names, dims, weight, performance) -> tuple[pd.DataFrame, dict]:
             "dimension": np.asarray(dims, dtype=object),
             "weight": weight,
             "share": share,
+            # a t interval from the replicates, kept inside [0, 1]
+            "share_se": share_se,
+            "share_ci_low": np.clip(share - q * share_se, 0, 1),
+            "share_ci_high": np.clip(share + q * share_se, 0, 1),
             "rank": pd.Series(share).rank(ascending=False, method="min").to_numpy(),
             "performance": score,
             "performance_se": perf["se"].to_numpy(dtype=float),
@@ -522,7 +617,7 @@ def _quadrants(names, dims, weight, performance) -> tuple[pd.DataFrame, dict]:
 def _unranked(performance, names, dims) -> pd.DataFrame:
     """The importance table of a domain too small for the models: nothing ranked."""
     table, _ = _quadrants(names, dims, np.zeros(len(names)), performance)
-    table[["weight", "share", "rank"]] = np.nan
+    table[["weight", "share", "share_se", "share_ci_low", "share_ci_high", "rank"]] = np.nan
     table["quadrant"] = None
     table["suppressed"] = True
     return table

@@ -408,15 +408,20 @@ class ReplicateDesign:
         return 1.0 + dense
 
     def _domain_df(self, rows, k, D):
-        """Replicate units less strata holding the domain's rows (the bootstrap: at most
-        replicates - 1), as R's ``degf()``."""
+        """R's ``degf()`` of the domain's replicate design, the rank of its replicate
+        weights less one: the replicate units holding the domain's rows, less the
+        strata whose units all hold some (each such stratum's rows add up to the same
+        pattern), less one when none does; the bootstrap at most replicates - 1."""
         keep = self._w[rows] > 0
         rows, k = rows[keep], k[keep]
-        units = np.bincount(pd.unique(self._unit[rows].astype(np.int64) * D + k) % D, minlength=D)
-        counted = rows[~self._uncounted[self._h[rows]]]
-        kc = k[~self._uncounted[self._h[rows]]]
-        strata = np.bincount(pd.unique(self._h[counted].astype(np.int64) * D + kc) % D, minlength=D)
-        df = units - strata
+        pairs = pd.unique(self._unit[rows].astype(np.int64) * D + k)
+        units = np.bincount(pairs % D, minlength=D)
+        unit_h = self._unit_h[pairs // D]
+        H = len(self._uncounted)
+        present = np.bincount(unit_h * D + pairs % D, minlength=H * D).reshape(H, D)
+        total = np.bincount(self._unit_h, minlength=H)[:, None]
+        full = ((present == total) & (present > 0) & ~self._uncounted[:, None]).sum(0)
+        df = units - np.maximum(full, 1)
         if self._kind == "bootstrap":
             df = np.minimum(df, self.replicates - 1)
         return df
@@ -485,19 +490,22 @@ def _jackknife(unit_h, f, n_h_psu, single, lonely, labels):
                 continue
             # R: the lone PSU at 0, every other PSU of the sample times H / (H - 1)
             others = np.flatnonzero(unit_h != h)
-            rows += [members[0], *others]
-            cols += [r] * (1 + len(others))
-            vals += [-1.0, *([H / (H - 1) - 1] * len(others))]
+            rows.append(np.r_[members[0], others])
+            cols.append(np.full(1 + len(others), r))
+            vals.append(np.r_[-1.0, np.full(len(others), H / (H - 1) - 1)])
             rscales.append((H - 1) / H)
             r += 1
             continue
-        for j in members:
-            rows += list(members)
-            cols += [r] * g
-            vals += [g / (g - 1) - 1 if m != j else -1.0 for m in members]
-            rscales.append((1 - f[h]) * (g - 1) / g)
-            r += 1
+        block = np.full((g, g), g / (g - 1) - 1)  # unit x replicate of this stratum
+        np.fill_diagonal(block, -1.0)
+        rows.append(np.repeat(members, g))
+        cols.append(r + np.tile(np.arange(g), g))
+        vals.append(block.ravel())
+        rscales += [(1 - f[h]) * (g - 1) / g] * g
+        r += g
     del n_h_psu, g_h
+    if rows:
+        rows, cols, vals = (np.concatenate(x) for x in (rows, cols, vals))
     A = sparse.csc_matrix((vals, (rows, cols)), shape=(U, r))
     return A, np.asarray(rscales)
 
