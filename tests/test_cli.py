@@ -95,7 +95,7 @@ def test_unexpected_exception_is_reported_as_a_bug(monkeypatch, capsys):
 def test_cli_calls_results_with_the_parsed_arguments(monkeypatch, tmp_path):
     seen = {}
 
-    def fake_results(raw, out_root=None, name=None):
+    def fake_results(raw, out_root=None, name=None, notebooks=None, cell_timeout=None):
         seen.update(raw=raw, out_root=out_root, name=name)
 
     monkeypatch.setattr("analysis.pipeline.results.results", fake_results)

@@ -128,6 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     res.add_argument("-f", "--params-file", type=Path, help="parameters from a YAML file")
     res.add_argument("--name", help="the folder's name (default results-<period>)")
     res.add_argument("--out", type=Path, default=None, help="where the folder goes (briefs/)")
+    _runner_options(res)
     res.set_defaults(func=_results)
 
     b = sub.add_parser("batch", help="one brief per region (or industry, size), in parallel")
@@ -151,7 +152,7 @@ def _runner_options(p: argparse.ArgumentParser) -> None:
         help="stop when one notebook cell runs longer than this (1800)",
     )
     p.add_argument(
-        "--notebooks", type=Path, default=None, help="folder of the three notebooks (notebooks/)"
+        "--notebooks", type=Path, default=None, help="folder of the notebooks (notebooks/)"
     )
 
 
@@ -187,7 +188,13 @@ def _results(args) -> int:
                 f"--period {args.period} and period={raw['period']} disagree", "give one of them"
             )
         raw["period"] = args.period
-    results(raw, out_root=args.out, name=args.name)
+    results(
+        raw,
+        out_root=args.out,
+        name=args.name,
+        notebooks=args.notebooks,
+        cell_timeout=args.cell_timeout,
+    )
     return 0
 
 

@@ -69,3 +69,20 @@ def test_a_bad_ledger_stops_before_anything_runs_and_keeps_the_last_results(made
     assert "services.csv:4:金额（万元）: '-12000' — a negative amount" in result.stderr
     assert (made / "results.json").read_bytes() == before
     assert not (made.parent / "results-2025.failed").exists()  # stopped before any kernel
+
+
+@pytest.mark.parametrize("name", ["../x", ".", "a/b"])
+def test_an_unsafe_name_stops_before_anything_runs(tmp_path, name):
+    result = qifang("results", "--out", str(tmp_path), "--name", name)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "folder name" in result.stderr or "is a path" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_results_never_replace_a_users_folder(tmp_path):
+    mine = tmp_path / "results-2025"
+    mine.mkdir()
+    (mine / "my notes.txt").write_text("mine", encoding="utf-8")
+    result = qifang("results", "--out", str(tmp_path))
+    assert result.returncode == 1 and "not a Qifang run" in result.stderr
+    assert (mine / "my notes.txt").read_text(encoding="utf-8") == "mine"

@@ -10,24 +10,24 @@ replaces ``briefs/results-<period>/`` only when all of it succeeded.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from analysis.errors import OutputFolderError
+from analysis.pipeline import _kernel, outdir
 from analysis.pipeline.run import (
     BRIEFS,
+    CELL_TIMEOUT,
     NOTEBOOKS,
     RunResult,
     _execute,
     _import_exporters,
-    _kernel_env,
+    _kill_kernels,
     _manifest,
     _start_kernel,
     _stop_kernel,
-    _swap,
 )
 from analysis.tracking.build import Office, open_ledgers
 from analysis.tracking.params import ResultsParams, folder_name
@@ -59,6 +59,7 @@ def results(
     name: str | None = None,
     notebooks: str | Path | None = None,
     log: Callable[[str], None] | None = print,
+    cell_timeout: float | None = None,
 ) -> RunResult:
     """Write ``<out_root>/results-<period>/``: the results brief (HTML, PDF),
     ``results.json``, ``tables.xlsx``, the drafts and the manifest.
@@ -68,9 +69,12 @@ def results(
     raw : parameters (see :class:`analysis.tracking.params.ResultsParams`); text values
         from the command line are converted and checked.
     out_root : where the folder goes; default ``briefs/``.
-    name : the folder's name; default ``results-<period>`` (``results-2025``).
+    name : the folder's name, one safe folder name; default ``results-<period>``
+        (``results-2025``). An existing folder of that name is replaced only if it is
+        a Qifang run.
     notebooks : the folder holding ``4-office-results.ipynb``; default ``notebooks/``.
     log : called with one line per stage; None for silence.
+    cell_timeout : seconds a notebook cell may run; default 1800.
 
     Returns
     -------
@@ -78,8 +82,9 @@ def results(
 
     Raises
     ------
-    ParameterError, ValidationError, InputFileError
-        Before anything runs: a bad parameter or period, a ledger that breaks a rule.
+    OutputFolderError, ParameterError, ValidationError, InputFileError
+        Before anything runs: an unsafe name or folder, a bad parameter or period, a
+        ledger that breaks a rule (every problem with file, row, column and value).
     RunError
         The notebook failed; the message names the cell and the error.
 
@@ -90,37 +95,59 @@ def results(
     """
     say = log or (lambda _msg: None)
     started = time.perf_counter()
+    since = time.time()
     timings: dict[str, float] = {}
-    nb_dir = Path(notebooks) if notebooks is not None else NOTEBOOKS
-    _kernel_env()
-    warm = ThreadPoolExecutor(max_workers=2)
-    kernel = warm.submit(_start_kernel, nb_dir)
-    warm.submit(_import_exporters)
-    try:
-        office = prepare(raw)
-        p = office.params
-        timings["check"] = time.perf_counter() - started
-        out_root = Path(out_root) if out_root is not None else BRIEFS
-        name = name or folder_name(p)
-        out_root.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=out_root))
-        failed = out_root / f"{name}.failed"
-        say(f"qifang results {name}: parameters and ledgers checked ({timings['check']:.1f} s)")
+    root = outdir.output_root(out_root, BRIEFS)
+    if name is not None:
+        outdir.check_target(root, outdir.safe_name(name))
+    nb_dir = (Path(notebooks) if notebooks is not None else NOTEBOOKS).resolve()
+    cell_timeout = CELL_TIMEOUT if cell_timeout is None else cell_timeout
+    with _kernel.socket_folder() as sockets:
+        warm = ThreadPoolExecutor(max_workers=2)
+        kernels = {NOTEBOOK: warm.submit(_start_kernel, nb_dir, sockets)}
+        warm.submit(_import_exporters)
         try:
-            _execute(nb_dir / NOTEBOOK, work, p, timings, say, failed, kernel.result())
-            _export(work, p, timings, say)
-            timings["total"] = time.perf_counter() - started
-            _manifest(work, p, nb_dir, timings, INPUTS, (NOTEBOOK,))
-        except BaseException:
-            shutil.rmtree(failed, ignore_errors=True)
-            work.rename(failed)
-            raise
-    finally:
-        if kernel.exception() is None and kernel.result().has_kernel:
-            _stop_kernel(kernel.result())
-        warm.shutdown(wait=False)
-    final = out_root / name
-    _swap(work, final)
+            office = prepare(raw)
+            p = office.params
+            timings["check"] = time.perf_counter() - started
+            if name is None:
+                name = folder_name(p)
+                try:
+                    outdir.safe_name(name)
+                except OutputFolderError as exc:
+                    raise OutputFolderError(
+                        f"the folder name made from the period: {exc.message}",
+                        "give a name with --name",
+                    ) from None
+            with outdir.claim(root, name, since) as out:
+                say(
+                    f"qifang results {name}: parameters and ledgers checked "
+                    f"({timings['check']:.1f} s)"
+                )
+                try:
+                    _execute(
+                        nb_dir / NOTEBOOK,
+                        out.work,
+                        p,
+                        timings,
+                        say,
+                        out.failed,
+                        kernels[NOTEBOOK].result(),
+                        cell_timeout,
+                    )
+                    _export(out.work, p, timings, say)
+                    timings["total"] = time.perf_counter() - started
+                    _manifest(out.work, p, nb_dir, timings, INPUTS, (NOTEBOOK,))
+                except BaseException:
+                    _kill_kernels(kernels)
+                    out.keep_failed()
+                    raise
+                final = out.publish()
+        finally:
+            for k in kernels.values():
+                if k.exception() is None and k.result().has_kernel:
+                    _stop_kernel(k.result())
+            warm.shutdown(wait=False)
     say(f"done in {timings['total']:.1f} s: {final}")
     return RunResult(final, p, timings)
 
