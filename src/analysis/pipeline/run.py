@@ -52,6 +52,18 @@ PACKAGES = (
 
 
 @dataclass(frozen=True)
+class Step:
+    """Where a run is, for a progress display: ``stage`` is ``check``, ``notebook``
+    (with the notebook, the 1-based cell about to run and the cell count), ``export``
+    or ``done``."""
+
+    stage: str
+    notebook: str = ""
+    cell: int = 0
+    cells: int = 0
+
+
+@dataclass(frozen=True)
 class RunResult:
     """A finished run: its folder, the checked parameters and where the time went."""
 
@@ -103,6 +115,7 @@ def run(
     name: str | None = None,
     notebooks: str | Path | None = None,
     log: Callable[[str], None] | None = print,
+    progress: Callable[[Step], None] | None = None,
 ) -> RunResult:
     """Run the pipeline once and write ``<out_root>/<name>/``.
 
@@ -115,6 +128,8 @@ def run(
     name : the run folder's name; default from the parameters, e.g. ``2025-haidong``.
     notebooks : the folder holding the three notebooks; default ``notebooks/``.
     log : called with one line per stage; None for silence.
+    progress : called with a :class:`Step` before each cell of each notebook and at
+        each stage (from the runner's threads: keep it short and thread-safe).
 
     Returns
     -------
@@ -136,6 +151,7 @@ def run(
     '2025-haidong'
     """
     say = log or (lambda _msg: None)
+    tell = progress or (lambda _step: None)
     started = time.perf_counter()
     timings: dict[str, float] = {}
     nb_dir = Path(notebooks) if notebooks is not None else NOTEBOOKS
@@ -146,6 +162,7 @@ def run(
     kernels = {nb: warm.submit(_start_kernel, nb_dir) for nb in (ANALYSIS, *WRITING)}
     warm.submit(_import_exporters)
     try:
+        tell(Step("check"))
         p = raw if isinstance(raw, Params) else prepare(raw)
         timings["check"] = time.perf_counter() - started
         out_root = Path(out_root) if out_root is not None else BRIEFS
@@ -155,7 +172,8 @@ def run(
         failed = out_root / f"{name}.failed"
         say(f"qifang run {name}: parameters checked ({timings['check']:.1f} s)")
         try:
-            _notebooks(nb_dir, work, p, timings, say, failed, kernels)
+            _notebooks(nb_dir, work, p, timings, say, failed, kernels, tell)
+            tell(Step("export"))
             _export(work, timings, say)
             timings["total"] = time.perf_counter() - started
             _manifest(work, p, nb_dir, timings)
@@ -172,11 +190,12 @@ def run(
         warm.shutdown(wait=False)
     final = out_root / name
     _swap(work, final)
+    tell(Step("done"))
     say(f"done in {timings['total']:.1f} s: {final}")
     return RunResult(final, p, timings)
 
 
-def _notebooks(nb_dir: Path, work: Path, p: Params, timings, say, failed, kernels) -> None:
+def _notebooks(nb_dir: Path, work: Path, p: Params, timings, say, failed, kernels, tell) -> None:
     """The analysis notebook, then the brief and drafts notebooks side by side. These
     read only findings.json, so they start as soon as it is written, while the
     analysis notebook goes on with its tables and charts for researchers."""
@@ -185,7 +204,7 @@ def _notebooks(nb_dir: Path, work: Path, p: Params, timings, say, failed, kernel
 
         def start(nb: str):
             return pool.submit(
-                _execute, nb_dir / nb, work, p, timings, say, failed, kernels[nb].result()
+                _execute, nb_dir / nb, work, p, timings, say, failed, kernels[nb].result(), tell
             )
 
         analysis = start(ANALYSIS)
@@ -234,7 +253,7 @@ def _import_exporters() -> None:
 
 
 def _execute(
-    notebook: Path, work: Path, p: Params, timings: dict, say, failed: Path, km=None
+    notebook: Path, work: Path, p: Params, timings: dict, say, failed: Path, km=None, tell=None
 ) -> None:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -242,6 +261,16 @@ def _execute(
     if not notebook.is_file():
         raise RunError(f"notebook not found: {notebook}", "restore it from the repository")
     params = {**p.to_dict(), "out_dir": str(work)}
+    hooks = {}
+    if tell is not None:
+        import nbformat
+
+        cells = len(nbformat.read(notebook, as_version=4).cells) + 1  # + injected parameters
+
+        def on_cell_start(cell, cell_index):
+            tell(Step("notebook", notebook.name, cell_index + 1, cells))
+
+        hooks["on_cell_start"] = on_cell_start
     start = time.perf_counter()
     try:
         pm.execute_notebook(
@@ -257,6 +286,7 @@ def _execute(
             request_save_on_cell_execute=False,
             kernel_manager_class=_kernel_manager_class(),
             km=km,
+            **hooks,
         )
     except PapermillExecutionError as exc:
         source = " ".join(exc.source.strip().splitlines()[:1])[:80]
