@@ -189,13 +189,18 @@ async def _upload(request: Request, desk: Desk) -> Response:
             stored[slot] = sha
             paths[slot] = str(desk.upload_path(sha, ext))
     except QifangError as exc:
+        status, message = 400, str(exc)
+        if isinstance(exc, datasets.UploadTooLarge):
+            words = i18n.words(web.lang_of(request))
+            status = 413
+            message = words["too_large"].format(mb=desk.max_upload // 2**20) + "\n" + message
         return web.render(
             request,
             "datasets.html",
-            status=400,
+            status=status,
             datasets=datasets.listing(desk),
             max_mb=desk.max_upload // 2**20,
-            message=str(exc),
+            message=message,
             name=str(form.get("name", "")),
         )
     finally:

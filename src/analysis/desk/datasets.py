@@ -61,7 +61,7 @@ def store(desk: Desk, stream: BinaryIO, original: str, kinds=EXTENSIONS) -> tupl
     """
     ext = kinds.get(Path(original or "").suffix.lower())
     if ext is None:
-        accepted = " or ".join(sorted({k.lstrip(".").upper() for k in kinds}))
+        accepted = "CSV or XLSX" if kinds is EXTENSIONS else "YAML"
         raise QifangError(
             f"{_clip(original)}: only {accepted} files are accepted",
             "save the file as .xlsx or .csv (UTF-8 or GBK) and upload it again"

@@ -140,8 +140,8 @@ def parse(form: dict[str, str], fields_: list[Field], choices: dict[str, list]) 
 
     raw: dict[str, str] = {}
     for f in fields_:
-        if f.widget == "file":
-            continue
+        if f.widget == "file" or f.name not in form:
+            continue  # not sent: the contract's default
         value = str(form.get(f.name, "") or "").strip()
         if f.widget == "select":
             offered = {v for v, _ in f.options(choices, "en")}

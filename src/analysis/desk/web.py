@@ -68,10 +68,10 @@ def lang_of(request: Request) -> str:
     return lang if lang in i18n.LANGS else "zh"
 
 
-def render(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
+def render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
     lang = lang_of(request)
     env: Environment = request.app.state.templates
-    html = env.get_template(name).render(
+    html = env.get_template(template).render(
         request=request,
         lang=lang,
         t=i18n.words(lang),
