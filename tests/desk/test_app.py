@@ -28,8 +28,15 @@ def desk(start_desk, tiny_notebooks):
 
 def test_every_page_is_refused_without_login(desk):
     anonymous = desk.client(who=None)
-    for path in ("/datasets", "/datasets/1", "/runs", "/jobs/1", "/jobs/1/download/pdf",
-                 "/admin/users", "/datasets/1/problems.csv"):
+    for path in (
+        "/datasets",
+        "/datasets/1",
+        "/runs",
+        "/jobs/1",
+        "/jobs/1/download/pdf",
+        "/admin/users",
+        "/datasets/1/problems.csv",
+    ):
         r = anonymous.get(path, follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"].startswith("/login?next="), path
     r = anonymous.post("/datasets", data={"name": "x"}, follow_redirects=False)
@@ -53,8 +60,7 @@ def test_login_logout_and_a_form_without_its_csrf_token(desk):
     assert c.get("/datasets").status_code == 200
     r = c.post("/datasets", data={"name": "x"}, files={"visits": ("v.csv", b"a")})
     assert r.status_code == 403 and "表单已过期" in r.text
-    r = c.post("/datasets", data={"name": "x", "csrf": "forged"},
-               files={"visits": ("v.csv", b"a")})
+    r = c.post("/datasets", data={"name": "x", "csrf": "forged"}, files={"visits": ("v.csv", b"a")})
     assert r.status_code == 403
     other = desk.client()  # another session's token is not this one's
     r = c.post("/logout", data={"csrf": other.token("/datasets")})
@@ -72,8 +78,15 @@ def test_staff_cannot_manage_users_or_delete_datasets(desk):
     assert r.status_code == 403
     assert staff.get(f"/datasets/{d}").status_code == 200
     admin = desk.client(ADMIN)
-    r = admin.post("/admin/users", data={"csrf": admin.token("/admin/users"), "name": "新同事",
-                                         "role": "staff", "password": "long enough pw"})
+    r = admin.post(
+        "/admin/users",
+        data={
+            "csrf": admin.token("/admin/users"),
+            "name": "新同事",
+            "role": "staff",
+            "password": "long enough pw",
+        },
+    )
     assert r.status_code == 200 and "新同事" in r.text
     r = admin.post(f"/datasets/{d}/delete", data={"csrf": admin.token("/datasets")})
     assert staff.get(f"/datasets/{d}").status_code == 404
@@ -117,7 +130,7 @@ def test_a_bad_export_shows_its_problems_by_file_and_column_and_cannot_run(desk)
     page = c.get(f"/datasets/{d}").text
     assert "不能生成简报" in page and "values_outside_choices.csv" in page
     assert re.search(r"<h3>列: [^<]+ <span class=\"bad\">\d+ 错误", page)
-    assert 'action="/datasets/%d/jobs"' % d not in page  # no brief form
+    assert f'action="/datasets/{d}/jobs"' not in page  # no brief form
     csv_text = c.get(f"/datasets/{d}/problems.csv").content.decode("utf-8-sig")
     assert csv_text.splitlines()[0].startswith("severity,slot,file,row,column")
     assert "error,visits,values_outside_choices.csv" in csv_text
@@ -130,8 +143,9 @@ def test_oversize_malformed_and_not_a_survey_uploads_are_refused_and_the_desk_se
     big = ("big.csv", b"wave,region\n" + b"2025,xining\n" * (6 * 2**20 // 12))  # > 5 MB
     r = c.upload("too big", {"visits": big, "frame": SAMPLE_FILES["frame"]})
     assert r.status_code == 413 and "太大" in r.text
-    r = c.upload("old excel", {"visits": EXPORTS / "old_format.xls",
-                               "frame": SAMPLE_FILES["frame"]})
+    r = c.upload(
+        "old excel", {"visits": EXPORTS / "old_format.xls", "frame": SAMPLE_FILES["frame"]}
+    )
     assert r.status_code == 400 and "only CSV or XLSX files are accepted" in r.text
     r = c.upload("empty", {"visits": EXPORTS / "empty.csv", "frame": SAMPLE_FILES["frame"]})
     assert r.status_code == 400 and "empty.csv is empty" in r.text
@@ -166,8 +180,10 @@ def test_two_jobs_submitted_together_get_two_outputs(start_desk, tiny_notebooks)
     def submit(who, region):
         responses[who] = desk.client(who).start_brief(d, region=region)
 
-    threads = [threading.Thread(target=submit, args=(w, r))
-               for w, r in ((STAFF, "haidong"), (ADMIN, "haidong"))]
+    threads = [
+        threading.Thread(target=submit, args=(w, r))
+        for w, r in ((STAFF, "haidong"), (ADMIN, "haidong"))
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -180,6 +196,82 @@ def test_two_jobs_submitted_together_get_two_outputs(start_desk, tiny_notebooks)
     folders = {job: desk.data / "runs" / str(job) / "2025-haidong" for job in ids}
     assert all((f / "brief.pdf").is_file() for f in folders.values())
     with sqlite3.connect(desk.db) as conn:
-        who = dict(conn.execute("SELECT j.id, u.name FROM jobs j JOIN users u "
-                                "ON u.id = j.user_id").fetchall())
+        who = dict(
+            conn.execute(
+                "SELECT j.id, u.name FROM jobs j JOIN users u ON u.id = j.user_id"
+            ).fetchall()
+        )
     assert sorted(who[j] for j in ids) == sorted([ADMIN[0], STAFF[0]])
+
+
+@pytest.fixture
+def slow_notebooks(tmp_path, tiny_notebooks):
+    """The tiny notebooks, with the analysis taking a few seconds: time to act mid-job."""
+    import shutil
+
+    import nbformat
+
+    folder = tmp_path / "slow"
+    shutil.copytree(tiny_notebooks, folder)
+    path = folder / "1-survey-analysis.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(1, nbformat.v4.new_code_cell("import time\ntime.sleep(6)"))
+    nbformat.write(nb, path)
+    return folder
+
+
+def _workers() -> list:
+    import psutil
+
+    out = []
+    for p in psutil.process_iter(["cmdline"]):
+        cmd = " ".join(p.info["cmdline"] or [])
+        if "analysis.desk.runner" in cmd and "--worker" in cmd:
+            out.append(p)
+    return out
+
+
+def test_a_restart_in_the_middle_of_a_job_puts_it_back_in_the_queue(start_desk, slow_notebooks):
+    import time
+
+    desk = start_desk(notebooks=slow_notebooks)
+    c = desk.client()
+    d = dataset_id(c.upload("样例", SAMPLE_FILES))
+    job = job_id(c.start_brief(d, region="haidong"))
+    c.wait(job, until=("running",))
+    time.sleep(2)  # inside the sleeping cell
+    mine = [p for p in _workers() if str(desk.data) in " ".join(p.cmdline())]
+    assert len(mine) == 1
+    desk.kill()  # the server dies; its runner and the job's worker must notice
+    mine[0].wait(timeout=15)
+    desk.start()
+    c = desk.client()
+    assert c.wait(job) == "done"
+    page = c.get(f"/jobs/{job}").text
+    assert "put back in the queue: the desk restarted while it ran" in page
+    assert (desk.data / "runs" / str(job) / "2025-haidong" / "brief.pdf").is_file()
+    assert not list((desk.data / "runs" / str(job)).glob(".*tmp*"))
+
+
+def test_cancel_stops_a_running_job_and_its_kernels(start_desk, slow_notebooks):
+    import time
+
+    import psutil
+
+    desk = start_desk(notebooks=slow_notebooks)
+    c = desk.client()
+    d = dataset_id(c.upload("样例", SAMPLE_FILES))
+    first = job_id(c.start_brief(d))
+    second = job_id(c.start_brief(d, region="haidong"))
+    assert "前面还有1个任务" in c.get(f"/jobs/{second}").text or c.status(second) != "queued"
+    c.wait(first, until=("running",))
+    time.sleep(2)
+    worker = next(p for p in _workers() if f"--worker {first} " in " ".join(p.cmdline()))
+    kernels = worker.children(recursive=True)
+    r = c.post(f"/jobs/{first}/cancel", data={"csrf": c.token(f"/jobs/{first}")})
+    assert r.status_code == 200
+    assert c.wait(first) == "cancelled"
+    _, alive = psutil.wait_procs([worker, *kernels], timeout=10)
+    assert not alive
+    assert c.wait(second) == "done"  # the runner went on to the next job
+    assert not (desk.data / "runs" / str(first) / "2025-all").exists()

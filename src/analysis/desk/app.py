@@ -232,8 +232,14 @@ async def dataset_page(request: Request) -> Response:
         values=values,
         previous=previous,
         batch_by=(previous or {}).get("by") or "",
-        runs=jobs.history(desk.db, limit=20, dataset_id=dataset["id"]),
+        **_runs(request, desk, dataset["id"]),
     )
+
+
+def _runs(request: Request, desk: Desk, dataset_id: int | None, limit: int = 20) -> dict:
+    runs = jobs.history(desk.db, limit=limit, dataset_id=dataset_id)
+    lang = web.lang_of(request)
+    return {"runs": runs, "labels": {j["id"]: _labels(desk, j, lang) for j in runs}}
 
 
 def _dataset(request: Request, desk: Desk) -> dict:
@@ -376,7 +382,7 @@ async def job_submit(request: Request) -> Response:
             previous=None,
             batch_by="",
             message=message,
-            runs=jobs.history(desk.db, limit=20, dataset_id=dataset["id"]),
+            **_runs(request, desk, dataset["id"]),
         )
     finally:
         await form.close()
@@ -425,36 +431,46 @@ def _job(request: Request, desk: Desk) -> dict:
 async def job_page(request: Request) -> Response:
     desk = web.desk_of(request)
     job = _job(request, desk)
-    return web.render(request, "job.html", job=job, **_job_context(desk, job))
+    return web.render(request, "job.html", job=job, **_job_context(desk, job, web.lang_of(request)))
 
 
 @web.page()
 async def job_status(request: Request) -> Response:
     desk = web.desk_of(request)
     job = _job(request, desk)
-    response = web.render(request, "_status.html", job=job, **_job_context(desk, job))
+    response = web.render(
+        request, "_status.html", job=job, **_job_context(desk, job, web.lang_of(request))
+    )
     if job["status"] in jobs.FINISHED:
         response.headers["HX-Refresh"] = "true"  # the results, as the whole page shows them
     return response
 
 
-def _job_context(desk: Desk, job: dict) -> dict:
+def _job_context(desk: Desk, job: dict, lang: str) -> dict:
     return {
         "position": jobs.position(desk.db, job["id"]),
         "files": results.listing(desk, job) if job["status"] == "done" else None,
-        "labels": _labels(desk, job),
+        "labels": _labels(desk, job, lang),
     }
 
 
-def _labels(desk: Desk, job: dict) -> dict[str, str]:
-    """Parameter values as the dataset names them (海东市 rather than haidong)."""
-    dataset = datasets.get(desk, job["dataset_id"], deleted=True) or {"choices": {}}
-    out = {}
-    for name, value in job["params"].items():
-        for v, zh, en in dataset["choices"].get(name, []) if name != "wave" else []:
+def _labels(desk: Desk, job: dict, lang: str = "zh") -> list[tuple[str, str]]:
+    """The parameters as the form names them, values as the dataset names them
+    (市州：海东市 rather than region = haidong)."""
+    choices = datasets.choices(desk, job["dataset_id"])
+    fields = {f.name: f for f in brief_form.contract()}
+    out = []
+    order = {name: i for i, name in enumerate(fields)}
+    for name, value in sorted(job["params"].items(), key=lambda kv: order.get(kv[0], 99)):
+        for v, zh, en in choices.get(name, []) if name != "wave" else []:
             if v == value:
-                value = f"{zh} / {en}"
-        out[name] = str(value)
+                value = zh if lang == "zh" else en
+        if name == "lang":
+            value = dict((c, zh if lang == "zh" else en) for c, zh, en in brief_form.LANGS).get(
+                value, value
+            )
+        label = fields[name].label(lang) if name in fields else name
+        out.append((label, str(value)))
     return out
 
 
@@ -470,9 +486,10 @@ async def job_cancel(request: Request) -> Response:
 @web.page()
 async def history(request: Request) -> Response:
     desk = web.desk_of(request)
-    runs = jobs.history(desk.db, limit=500)
     return web.render(
-        request, "runs.html", runs=runs, labels={j["id"]: _labels(desk, j) for j in runs}
+        request,
+        "runs.html",
+        **_runs(request, desk, None, limit=500),
     )
 
 

@@ -8,6 +8,7 @@ reader fail, or run out of memory, costs that process, not the web server.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -279,6 +280,18 @@ def get(desk: Desk, dataset_id: int, *, deleted: bool = False) -> dict | None:
                 up = conn.execute("SELECT * FROM uploads WHERE sha256 = ?", (out[slot],)).fetchone()
                 out["files"][slot] = dict(up)
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _choices_of(db_path: str, dataset_id: int) -> str:
+    with db.closing(db_path) as conn:
+        row = conn.execute("SELECT choices FROM datasets WHERE id = ?", (dataset_id,)).fetchone()
+    return row["choices"] if row is not None else "{}"
+
+
+def choices(desk: Desk, dataset_id: int) -> dict:
+    """The values a dataset offers in the form (they never change once recorded)."""
+    return json.loads(_choices_of(str(desk.db), dataset_id))
 
 
 def listing(desk: Desk) -> list[dict]:

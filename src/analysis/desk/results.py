@@ -57,9 +57,24 @@ def listing(desk: Desk, job: dict) -> dict | None:
     if job["kind"] == "batch":
         briefs = sorted(p.parent.name for p in folder.glob("*/manifest.json"))
         return {"briefs": briefs, "index": (folder / "index.html").is_file()}
-    drafts = sorted(p.name for p in (folder / "drafts").glob("*.docx"))
+    drafts = [_draft(p) for p in sorted((folder / "drafts").glob("*.docx"))]
     main = {k: name for k, name in MAIN.items() if (folder / name).is_file()}
     return {"main": main, "drafts": drafts, "name": folder.name}
+
+
+def _draft(path: Path) -> dict:
+    """A draft's download, named for staff: 政协提案（中文） rather than proposal.zh.docx."""
+    from analysis.writing.drafts import GENRES
+
+    genre, _, lang = path.stem.partition(".")
+    text = GENRES.get(genre)
+    langs = {"zh": ("中文", "Chinese"), "en": ("英文", "English")}.get(lang, (lang, lang))
+    return {
+        "key": f"draft-{path.stem}",
+        "zh": f"{text.zh if text else genre}（{langs[0]}）",
+        "en": f"{text.en if text else genre} ({langs[1]})",
+        "file": path.name,
+    }
 
 
 def _files(desk: Desk, job: dict) -> dict[str, Path]:
