@@ -263,8 +263,12 @@ def test_cancel_stops_a_running_job_and_its_kernels(start_desk, slow_notebooks):
     d = dataset_id(c.upload("样例", SAMPLE_FILES))
     first = job_id(c.start_brief(d))
     second = job_id(c.start_brief(d, region="haidong"))
-    assert "前面还有1个任务" in c.get(f"/jobs/{second}").text or c.status(second) != "queued"
+    third = job_id(c.start_brief(d, region="xining"))
     c.wait(first, until=("running",))
+    assert "下一个开始" in c.get(f"/jobs/{second}").text  # queue positions
+    assert "前面还有1个任务" in c.get(f"/jobs/{third}").text
+    r = c.post(f"/jobs/{third}/cancel", data={"csrf": c.token(f"/jobs/{third}")})
+    assert c.status(third) == "cancelled"  # a queued job is cancelled at once
     time.sleep(2)
     worker = next(p for p in _workers() if f"--worker {first} " in " ".join(p.cmdline()))
     kernels = worker.children(recursive=True)
