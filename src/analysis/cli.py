@@ -112,6 +112,25 @@ def _parser() -> argparse.ArgumentParser:
     _runner_options(r)
     r.set_defaults(func=_run)
 
+    res = sub.add_parser(
+        "results",
+        help="the office's results for a period from its ledgers: brief, tables, 工作总结",
+    )
+    res.add_argument(
+        "assignments",
+        nargs="*",
+        metavar="NAME=VALUE",
+        help="parameters, e.g. submissions=报送.xlsx events=采用.xlsx services=服务.xlsx",
+    )
+    res.add_argument(
+        "--period", help="2025, 2025H1, 2025Q3 or 2025-03-01..2025-08-31 (default 2025)"
+    )
+    res.add_argument("-f", "--params-file", type=Path, help="parameters from a YAML file")
+    res.add_argument("--name", help="the folder's name (default results-<period>)")
+    res.add_argument("--out", type=Path, default=None, help="where the folder goes (briefs/)")
+    _runner_options(res)
+    res.set_defaults(func=_results)
+
     b = sub.add_parser("batch", help="one brief per region (or industry, size), in parallel")
     b.add_argument("--by", required=True, choices=("region", "industry", "size"))
     b.add_argument("--workers", type=int, default=2, help="briefs made at once (2)")
@@ -121,6 +140,60 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--out", type=Path, default=None, help="where the batch folder goes")
     _runner_options(b)
     b.set_defaults(func=_batch)
+
+    d = sub.add_parser("serve", help="the office desk in the browser (upload, run, download)")
+    d.add_argument(
+        "--data",
+        type=Path,
+        default=Path("desk-data"),
+        help="the desk's data folder (default desk-data)",
+    )
+    d.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only)",
+    )
+    d.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    d.add_argument("--runners", type=int, default=1, help="jobs run at once (default 1)")
+    d.add_argument(
+        "--max-upload",
+        type=int,
+        default=200,
+        metavar="MB",
+        help="largest upload accepted, in MB (default 200)",
+    )
+    d.add_argument(
+        "--notebooks", type=Path, default=None, help="run these notebooks instead of the project's"
+    )
+    d.add_argument(
+        "--sample",
+        action="store_true",
+        help="add the bundled sample as a dataset and a first admin account",
+    )
+    d.add_argument(
+        "--secure-cookies",
+        action="store_true",
+        help="session cookie over HTTPS only (behind a TLS reverse proxy)",
+    )
+    d.set_defaults(func=_serve)
+
+    u = sub.add_parser("user", help="desk accounts")
+    usub = u.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    ua = usub.add_parser("add", help="add an account, or reset its role and password")
+    ua.add_argument("name")
+    ua.add_argument("--role", choices=("staff", "admin"), default="staff")
+    ua.add_argument(
+        "--data",
+        type=Path,
+        default=Path("desk-data"),
+        help="the desk's data folder (default desk-data)",
+    )
+    ua.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input instead of asking",
+    )
+    ua.set_defaults(func=_user_add)
     return p
 
 
@@ -133,7 +206,7 @@ def _runner_options(p: argparse.ArgumentParser) -> None:
         help="stop when one notebook cell runs longer than this (1800)",
     )
     p.add_argument(
-        "--notebooks", type=Path, default=None, help="folder of the three notebooks (notebooks/)"
+        "--notebooks", type=Path, default=None, help="folder of the notebooks (notebooks/)"
     )
 
 
@@ -158,6 +231,27 @@ def _run(args) -> int:
     return 0
 
 
+def _results(args) -> int:
+    from analysis.errors import ParameterError
+    from analysis.pipeline.results import results
+
+    raw = _params(args)
+    if args.period is not None:
+        if "period" in raw and str(raw["period"]) != args.period:
+            raise ParameterError(
+                f"--period {args.period} and period={raw['period']} disagree", "give one of them"
+            )
+        raw["period"] = args.period
+    results(
+        raw,
+        out_root=args.out,
+        name=args.name,
+        notebooks=args.notebooks,
+        cell_timeout=args.cell_timeout,
+    )
+    return 0
+
+
 def _batch(args) -> int:
     from analysis.pipeline.batch import batch
 
@@ -174,6 +268,41 @@ def _batch(args) -> int:
     for value, error in result.failed.items():
         print(f"FAILED {value}: {error}", file=sys.stderr)
     return EXIT_PROBLEMS if result.failed else 0
+
+
+def _serve(args) -> int:
+    from analysis.desk.serve import serve
+
+    serve(
+        args.data,
+        host=args.host,
+        port=args.port,
+        runners=args.runners,
+        max_upload_mb=args.max_upload,
+        notebooks=args.notebooks,
+        sample=args.sample,
+        secure_cookies=args.secure_cookies,
+    )
+    return 0
+
+
+def _user_add(args) -> int:
+    import getpass
+
+    from analysis.desk import users
+    from analysis.desk.config import open_desk
+
+    desk = open_desk(args.data)
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            raise QifangError("the two passwords differ", "type the same password twice")
+    replace = users.get_by_name(desk.db, args.name) is not None
+    user = users.add(desk.db, args.name, args.role, password, replace=replace)
+    print(f"{'reset' if replace else 'added'} {user.name} ({user.role}) in {desk.data}")
+    return 0
 
 
 def _sample(args) -> int:
@@ -203,6 +332,7 @@ def _sample(args) -> int:
         + ", ".join(f"{w}: {n:,}" for w, n in per_wave.items())
     )
     print(f"  requests.csv  {len(sample.requests):>10,} requests")
+    print("  submissions.csv, events.csv, services.csv: the office's ledgers (see README.md)")
     print(
         f"  frame.csv     {len(sample.frame):>10,} strata, "
         f"{int(sample.frame.groupby('wave').firms.sum().iloc[-1]):,} registered firms in "

@@ -142,15 +142,22 @@ def tables_xlsx(findings, path, lang: str = "zh") -> None:
     """The brief's tables (:func:`analysis.findings.tables.tables`) as a workbook for
     staff. Formats only: every value comes from ``findings``, suppressed figures as the
     brief writes them."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     from analysis.findings.tables import tables
 
     sheets = {
         name: (list(t.columns), t.to_numpy(dtype=object).tolist())
         for name, t in tables(findings, lang).items()
     }
+    write_workbook(sheets, path)
+
+
+def write_workbook(sheets: dict[str, tuple[list, list[list]]], path) -> None:
+    """Write sheets of (header, rows) as a workbook: bold headers, empty cells for
+    missing values, and any text a spreadsheet would run as a formula stored and shown
+    as text."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     book = Workbook()
     book.remove(book.active)
     for name, (header, rows) in sheets.items():

@@ -58,6 +58,18 @@ PACKAGES = (
 
 
 @dataclass(frozen=True)
+class Step:
+    """Where a run is, for a progress display: ``stage`` is ``check``, ``notebook``
+    (with the notebook, the 1-based cell about to run and the cell count), ``export``
+    or ``done``."""
+
+    stage: str
+    notebook: str = ""
+    cell: int = 0
+    cells: int = 0
+
+
+@dataclass(frozen=True)
 class RunResult:
     """A finished run: its folder, the checked parameters and where the time went."""
 
@@ -110,6 +122,7 @@ def run(
     notebooks: str | Path | None = None,
     log: Callable[[str], None] | None = print,
     cell_timeout: float | None = None,
+    progress: Callable[[Step], None] | None = None,
 ) -> RunResult:
     """Run the pipeline once and write ``<out_root>/<name>/``.
 
@@ -128,6 +141,8 @@ def run(
     log : called with one line per stage; None for silence.
     cell_timeout : seconds a notebook cell may run before the run stops; default
         ``CELL_TIMEOUT`` (1800).
+    progress : called with a :class:`Step` before each cell of each notebook and at
+        each stage (from the runner's threads: keep it short and thread-safe).
 
     Returns
     -------
@@ -155,6 +170,7 @@ def run(
     '2025-haidong'
     """
     say = log or (lambda _msg: None)
+    tell = progress or (lambda _step: None)
     started = time.perf_counter()
     since = time.time()
     timings: dict[str, float] = {}
@@ -177,6 +193,7 @@ def run(
         kernels = {nb: warm.submit(_start_kernel, nb_dir, sockets) for nb in (ANALYSIS, *WRITING)}
         warm.submit(_import_exporters)
         try:
+            tell(Step("check"))
             p = raw if isinstance(raw, Params) else prepare(raw)
             timings["check"] = time.perf_counter() - started
             if name is None:
@@ -191,7 +208,8 @@ def run(
             with outdir.claim(root, name, since) as out:
                 say(f"qifang run {name}: parameters checked ({timings['check']:.1f} s)")
                 try:
-                    _notebooks(nb_dir, out, p, timings, say, kernels, cell_timeout)
+                    _notebooks(nb_dir, out, p, timings, say, kernels, cell_timeout, tell)
+                    tell(Step("export"))
                     _export(out.work, timings, say)
                     timings["total"] = time.perf_counter() - started
                     _manifest(out.work, p, nb_dir, timings)
@@ -200,6 +218,7 @@ def run(
                     out.keep_failed()
                     raise
                 final = out.publish()
+                tell(Step("done"))
         finally:
             # Kernels no notebook took (a run that stopped early), including those still
             # starting: wait for them, or they would outlive the run.
@@ -211,7 +230,9 @@ def run(
     return RunResult(final, p, timings)
 
 
-def _notebooks(nb_dir: Path, out, p: Params, timings, say, kernels, cell_timeout) -> None:
+def _notebooks(
+    nb_dir: Path, out, p: Params, timings, say, kernels, cell_timeout, tell=None
+) -> None:
     """The analysis notebook, then the brief and drafts notebooks side by side. These
     read only findings.json, so they start as soon as it is written, while the
     analysis notebook goes on with its tables and charts for researchers."""
@@ -231,6 +252,7 @@ def _notebooks(nb_dir: Path, out, p: Params, timings, say, kernels, cell_timeout
             out.failed,
             kernels[nb].result(),
             cell_timeout,
+            tell,
         )
         jobs.append(job)
         return job
@@ -311,6 +333,7 @@ def _execute(
     failed: Path,
     km=None,
     cell_timeout: float = CELL_TIMEOUT,
+    tell=None,
 ) -> None:
     import papermill as pm
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -321,6 +344,16 @@ def _execute(
     logging.getLogger("papermill").addFilter(_said_by_us)
     logging.getLogger("asyncio").addFilter(_said_by_us)
     params = {**p.to_dict(), "out_dir": str(work)}
+    hooks = {}
+    if tell is not None:
+        import nbformat
+
+        cells = len(nbformat.read(notebook, as_version=4).cells) + 1  # + injected parameters
+
+        def on_cell_start(cell, cell_index):
+            tell(Step("notebook", notebook.name, cell_index + 1, cells))
+
+        hooks["on_cell_start"] = on_cell_start
     start = time.perf_counter()
     kept = f"the executed notebook is kept for debugging in {failed / notebook.name}"
     try:
@@ -337,6 +370,7 @@ def _execute(
             request_save_on_cell_execute=False,
             kernel_manager_class=_kernel_manager_class(),
             km=km,
+            **hooks,
         )
     except PapermillExecutionError as exc:
         raise RunError(
@@ -457,13 +491,26 @@ def _version(name: str) -> str:
         return "not installed"
 
 
-def _manifest(work: Path, p: Params, nb_dir: Path, timings: dict) -> None:
-    inputs = {}
-    for name in ("visits", "requests", "frame", "instrument", "rules", "coding"):
+INPUTS = ("visits", "requests", "frame", "instrument", "rules", "coding")
+
+
+def _manifest(
+    work: Path,
+    p,
+    nb_dir: Path,
+    timings: dict,
+    inputs: tuple[str, ...] = INPUTS,
+    run_notebooks: tuple[str, ...] = (ANALYSIS, *WRITING),
+) -> None:
+    """manifest.json: the parameters, the SHA-256 of every input, notebook and output,
+    package versions and timings."""
+    hashes = {}
+    for name in inputs:
         path = getattr(p, name)
         if path:
-            inputs[name] = {"path": path, "sha256": sha256(path)}
-    notebooks = {nb: {"sha256": sha256(nb_dir / nb)} for nb in (ANALYSIS, *WRITING)}
+            hashes[name] = {"path": path, "sha256": sha256(path)}
+    inputs = hashes
+    notebooks = {nb: {"sha256": sha256(nb_dir / nb)} for nb in run_notebooks}
     outputs = {
         str(f.relative_to(work)): {"bytes": f.stat().st_size, "sha256": sha256(f)}
         for f in sorted(work.rglob("*"))
