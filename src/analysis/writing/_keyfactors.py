@@ -24,11 +24,16 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
 
 from analysis.errors import RuleError
 from analysis.findings.facts import Fact, MissingEvidence
 from analysis.findings.model import Findings, Text
 
+DEFAULT_RULES = Path(__file__).parent / "resources" / "rules.yaml"
 NAMES = {"least", "others", "items", "k"}
 ATTRIBUTES = {"value", "lo", "hi"}
 
@@ -108,3 +113,10 @@ def key_factors(findings: Findings, rule: KeyFactorRule) -> tuple[str, ...]:
 def _max(values):
     values = [v for v in values if v is not None]
     return max(values) if values else None
+
+
+@cache
+def default_rule() -> KeyFactorRule:
+    """The ``key_factors`` rule of the default rules file."""
+    data = yaml.safe_load(DEFAULT_RULES.read_text(encoding="utf-8"))
+    return parse(data["key_factors"], DEFAULT_RULES.name)

@@ -181,10 +181,9 @@ def context(findings, suggestions, lang: str) -> dict:
 
     keys = getattr(suggestions, "key_factors", None)
     if keys is None:  # a plain list of suggestions: the default rule
-        from analysis.writing._keyfactors import key_factors
-        from analysis.writing.suggest import default_key_rule
+        from analysis.writing._keyfactors import default_rule, key_factors
 
-        keys = key_factors(findings, default_key_rule())
+        keys = key_factors(findings, default_rule())
     drivers = {d.code: d for d in (findings.drivers.items if findings.drivers else [])}
     return {
         "key_factors": [drivers[c] for c in keys if c in drivers],

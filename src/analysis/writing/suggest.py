@@ -20,7 +20,6 @@ from __future__ import annotations
 import ast
 import difflib
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ from analysis.findings.facts import ATTRIBUTES, Fact, MissingEvidence, catalog, 
 from analysis.findings.model import Findings, Text
 from analysis.ingest.instrument import Instrument, load_instrument
 from analysis.writing import render
-from analysis.writing._keyfactors import KeyFactorRule, key_factors
+from analysis.writing._keyfactors import KeyFactorRule, default_rule, key_factors
 from analysis.writing._keyfactors import parse as parse_key_factors
 
 DEFAULT_RULES = Path(__file__).parent / "resources" / "rules.yaml"
@@ -413,14 +412,5 @@ def suggest(
         )
     fired.sort(key=lambda s: (-PRIORITIES[s.priority], -s.score, s.rule))
     out = Suggestions(fired)
-    out.key_factors = key_factors(
-        findings, getattr(rules, "key_factors", None) or default_key_rule()
-    )
+    out.key_factors = key_factors(findings, getattr(rules, "key_factors", None) or default_rule())
     return out
-
-
-@cache
-def default_key_rule() -> KeyFactorRule:
-    """The ``key_factors`` rule of the default rules file."""
-    _, raw = _read(DEFAULT_RULES)
-    return parse_key_factors(raw, DEFAULT_RULES.name)
