@@ -257,3 +257,54 @@ def test_batch_ctrl_c_cancels_the_briefs_not_yet_started(tmp_path):
         if f"{slow}" in " ".join(p.info["cmdline"] or [])
     ]
     assert "Traceback" not in err
+
+
+# --- errors that used to say nothing -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("raise AssertionError()", "AssertionError (without a message) at line 1 of the cell"),
+        (
+            "from IPython.display import HTML, display\n"
+            "display(HTML('<img src=\"http://127.0.0.1:9/logo.png\">'))",
+            'the brief asks to load something from outside it (Error fetching "http://127.0.0.1:9'
+            '/logo.png"); it was not fetched — a brief must embed everything it shows',
+        ),
+        (
+            "import os\nos._exit(1)",
+            "its Python kernel died (out of memory, or stopped from outside)",
+        ),
+        (
+            "import jinja2\njinja2.Environment().from_string('{% if %}')",
+            "TemplateSyntaxError: Expected an expression",
+        ),
+    ],
+    ids=["assert", "remote-image", "kernel-died", "jinja"],
+)
+def test_errors_without_a_message_get_one_that_says_what_to_do(
+    tmp_path, good_brief, cell, message, capsys
+):
+    notebooks = write_notebooks(tmp_path / "nb", extra={"2-policy-brief.ipynb": [cell]})
+    before = _snapshot(good_brief)
+    code = cli.main(["run", "--notebooks", str(notebooks), "--out", str(good_brief.parent)])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert message in err and "Traceback" not in err and "internal error" not in err
+    assert _snapshot(good_brief) == before
+
+
+def test_a_cell_error_with_no_output_still_says_what_to_do():
+    from papermill.exceptions import PapermillExecutionError
+
+    from analysis.pipeline.run import _error_text
+
+    exc = PapermillExecutionError(3, 1, "x = 1", "CellExecutionError", "", [])
+    assert _error_text(exc) == (
+        "the cell stopped without an error message (its kernel failed or was stopped)"
+    )
+    exc = PapermillExecutionError(
+        3, 1, "f()", "KeyError", "", ['File "/x/analysis/writing/brief.py", line 42, in f']
+    )
+    assert _error_text(exc) == "KeyError (without a message) at brief.py:42"

@@ -386,15 +386,14 @@ def _error_text(exc) -> str:
     evalue = clip(str(exc.evalue or "").strip(), 2000)
     if evalue:
         return f"{exc.ename}: {evalue}"
-    ansi = re.compile(r"\x1b\[[0-9;]*m")
-    frames = [
-        m
-        for line in exc.traceback or []
-        for m in re.finditer(r'File "?([^",\n]+)"?, line (\d+)', ansi.sub("", line))
-    ]
-    where = f" raised at {Path(frames[-1][1]).name}:{frames[-1][2]}" if frames else ""
     if exc.ename == "CellExecutionError":  # no error output: the kernel itself failed
         return "the cell stopped without an error message (its kernel failed or was stopped)"
+    ansi = re.compile(r"\x1b\[[0-9;]*m")
+    where = ""
+    for line in exc.traceback or []:
+        line = ansi.sub("", line)
+        for m in re.finditer(r'File "?([^",\n]+)"?, line (\d+)|(Cell In\[\d+\]), line (\d+)', line):
+            where = f" at {Path(m[1]).name}:{m[2]}" if m[1] else f" at line {m[4]} of the cell"
     return f"{exc.ename} (without a message){where}"
 
 
