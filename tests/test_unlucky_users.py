@@ -308,3 +308,60 @@ def test_a_cell_error_with_no_output_still_says_what_to_do():
         3, 1, "f()", "KeyError", "", ['File "/x/analysis/writing/brief.py", line 42, in f']
     )
     assert _error_text(exc) == "KeyError (without a message) at brief.py:42"
+
+
+# --- probes beyond the issue ---------------------------------------------------------
+
+
+def test_ctrl_c_while_the_parameters_are_checked(good_brief, tiny):
+    """Before any notebook runs (the data are loading, kernels starting)."""
+    out = good_brief.parent
+    before = _snapshot(good_brief)
+    proc = _qifang("run", "--notebooks", tiny, "--out", out)
+    assert _wait_for(lambda: len(_kernels_of(proc.pid)) >= 1, 30)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert _snapshot(good_brief) == before
+    assert _wait_for(lambda: not _kernels_of(proc.pid), 5)
+    assert not list(out.glob(".*"))
+
+
+def test_kernel_sockets_live_in_a_private_folder_removed_at_the_end(good_brief, hanging):
+    out = good_brief.parent
+    proc = _qifang("run", "--notebooks", hanging, "--out", out, "--cell-timeout", "6")
+    tmp = Path(os.environ.get("TMPDIR", "/tmp"))
+    assert _wait_for(lambda: list(tmp.glob(f"qifang-{proc.pid}-*")), 30)
+    folder = next(tmp.glob(f"qifang-{proc.pid}-*"))
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert _wait_for(lambda: any(p.is_socket() for p in folder.iterdir()), 30)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert not folder.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--name", "mydata"], "holds files that are not Qifang briefs (e.g. survey.xlsx)"),
+        (["--name", "../x"], "is a path, not a folder name"),
+        (["--name", "."], "is a path, not a folder name"),
+    ],
+)
+def test_a_batch_never_writes_into_a_users_folder(tmp_path, capsys, args, message):
+    (tmp_path / "mydata").mkdir()
+    (tmp_path / "mydata" / "survey.xlsx").write_bytes(b"the user's own data")
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
+    code = cli.main(["batch", "--by", "region", "--out", str(tmp_path), *args])
+    err = capsys.readouterr().err
+    assert code == 1 and message in err and "Traceback" not in err
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before
+
+
+def test_an_output_folder_in_a_symlink_loop_is_refused(tmp_path, capsys):
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    assert cli.main(["run", "--out", str(tmp_path / "a" / "briefs")]) == 1
+    err = capsys.readouterr().err
+    assert "cannot be resolved" in err and "Traceback" not in err

@@ -467,3 +467,21 @@ def test_an_xlsform_zip_bomb_is_refused(tmp_path):
     with pytest.raises(InputTooLargeError, match=r"form.xlsx: its part .*a zip bomb"):
         load_instrument(path)
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 4 * 1024 * 1024  # KB: < 4 GB
+
+
+def test_a_workbook_of_too_many_parts_is_refused(tmp_path):
+    path = tmp_path / "parts.xlsx"
+    with zipfile.ZipFile(path, "w") as z:
+        for i in range(10_001):
+            z.writestr(f"xl/p{i}.xml", b"")
+    with pytest.raises(InputTooLargeError, match="a workbook of 10,001 parts"):
+        load(path)
+
+
+def test_a_condition_that_divides_by_zero_does_not_fire(tmp_path):
+    from analysis.writing.suggest import suggest
+    from findings_fixture import sample_findings
+
+    path = _rules_file(tmp_path, "zero", '"difficulty.financing.share / (n - n) > 1"', OK_TEXT)
+    fired = [s.rule for s in suggest(sample_findings(), load_rules(path))]
+    assert "zero" not in fired and fired  # the others still fire

@@ -39,9 +39,7 @@ def test_a_run_writes_brief_findings_notebooks_and_manifest(tmp_path, tiny):
     assert not list(tmp_path.glob(".*"))  # no temporary folder left behind
 
 
-def test_bad_parameters_stop_before_any_notebook_and_leave_no_kernel(
-    tmp_path, tiny, monkeypatch
-):
+def test_bad_parameters_stop_before_any_notebook_and_leave_no_kernel(tmp_path, tiny, monkeypatch):
     import psutil  # an ipykernel dependency
 
     from analysis.pipeline import run as runner
@@ -56,6 +54,7 @@ def test_bad_parameters_stop_before_any_notebook_and_leave_no_kernel(
     with pytest.raises(ParameterError, match="region='拉萨' is not in the data"):
         run({"region": "拉萨"}, out_root=tmp_path, notebooks=tiny, log=None)
     assert not any(tmp_path.iterdir())
+
     # the kernels started ahead of the notebooks are stopped before run() returns, even
     # those still starting then: none appears in the seconds after
     def kernels():
