@@ -328,6 +328,30 @@ def test_ctrl_c_while_the_parameters_are_checked(good_brief, tiny):
     assert not list(out.glob(".*"))
 
 
+@pytest.mark.parametrize("delay", [0.3, 0.8, 1.4, 2.0, 2.8])
+def test_ctrl_c_in_the_first_seconds_never_hangs(good_brief, tiny, delay):
+    """Threads import papermill, nbconvert and the kernel machinery while the main
+    thread loads the data: an interrupt landing inside an import once left an import
+    lock held, and the run waited for ever."""
+    out = good_brief.parent
+    before = _snapshot(good_brief)
+    proc = _qifang("run", "--notebooks", tiny, "--out", out)
+    time.sleep(delay)
+    sent = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail(f"still running 20 s after Ctrl-C at {delay} s")
+    assert proc.returncode in (130, 0), err  # 0: it had finished already
+    assert time.monotonic() - sent < 10
+    assert "Traceback" not in err
+    if proc.returncode == 130:
+        assert _snapshot(good_brief) == before
+    assert _wait_for(lambda: not _kernels_of(proc.pid), 5)
+
+
 def test_kernel_sockets_live_in_a_private_folder_removed_at_the_end(good_brief, hanging):
     out = good_brief.parent
     proc = _qifang("run", "--notebooks", hanging, "--out", out, "--cell-timeout", "6")
