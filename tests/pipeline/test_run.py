@@ -96,3 +96,16 @@ def test_a_new_run_replaces_the_old_one_and_clears_the_failure(tmp_path, tiny):
 def test_slug_names_the_parameter_set():
     p = check({"wave": 2025, "region": "haidong", "size": "micro", "lang": "en"})
     assert slug(p) == "2025-haidong-micro-en"
+
+
+def test_progress_reports_every_cell_of_every_notebook_then_export_and_done(tmp_path, tiny):
+    from analysis.pipeline.run import Step
+
+    steps: list[Step] = []
+    run({}, out_root=tmp_path, notebooks=tiny, log=None, progress=steps.append)
+    assert steps[0] == Step("check")
+    assert steps[-2:] == [Step("export"), Step("done")]
+    for nb in ("1-survey-analysis.ipynb", "2-policy-brief.ipynb", "3-proposal-drafts.ipynb"):
+        cells = [s for s in steps if s.notebook == nb]
+        total = cells[0].cells  # the notebook's cells and papermill's injected parameters
+        assert [s.cell for s in cells] == list(range(1, total + 1))

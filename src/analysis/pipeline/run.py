@@ -59,6 +59,18 @@ PACKAGES = (
 
 
 @dataclass(frozen=True)
+class Step:
+    """Where a run is, for a progress display: ``stage`` is ``check``, ``notebook``
+    (with the notebook, the 1-based cell about to run and the cell count), ``export``
+    or ``done``."""
+
+    stage: str
+    notebook: str = ""
+    cell: int = 0
+    cells: int = 0
+
+
+@dataclass(frozen=True)
 class RunResult:
     """A finished run: its folder, the checked parameters and where the time went."""
 
@@ -111,6 +123,7 @@ def run(
     notebooks: str | Path | None = None,
     log: Callable[[str], None] | None = print,
     cell_timeout: float | None = None,
+    progress: Callable[[Step], None] | None = None,
 ) -> RunResult:
     """Run the pipeline once and write ``<out_root>/<name>/``.
 
@@ -129,6 +142,8 @@ def run(
     log : called with one line per stage; None for silence.
     cell_timeout : seconds a notebook cell may run before the run stops; default
         ``CELL_TIMEOUT`` (1800).
+    progress : called with a :class:`Step` before each cell of each notebook and at
+        each stage (from the runner's threads: keep it short and thread-safe).
 
     Returns
     -------
@@ -156,6 +171,7 @@ def run(
     '2025-haidong'
     """
     say = log or (lambda _msg: None)
+    tell = progress or (lambda _step: None)
     started = time.perf_counter()
     since = time.time()
     timings: dict[str, float] = {}
@@ -185,6 +201,7 @@ def run(
             kernels[nb] = _background(_start_kernel, nb_dir, sockets, ended)
         _background(_import_exporters)
         try:
+            tell(Step("check"))
             p = raw if isinstance(raw, Params) else prepare(raw)
             timings["check"] = time.perf_counter() - started
             if name is None:
@@ -199,7 +216,8 @@ def run(
             with outdir.claim(root, name, since) as out:
                 say(f"qifang run {name}: parameters checked ({timings['check']:.1f} s)")
                 try:
-                    _notebooks(nb_dir, out, p, timings, say, kernels, cell_timeout)
+                    _notebooks(nb_dir, out, p, timings, say, kernels, cell_timeout, tell)
+                    tell(Step("export"))
                     _export(out.work, timings, say)
                     timings["total"] = time.perf_counter() - started
                     _manifest(out.work, p, nb_dir, timings)
@@ -208,6 +226,7 @@ def run(
                     out.keep_failed()
                     raise
                 final = out.publish()
+                tell(Step("done"))
         finally:
             # Kernels no notebook took (a run that stopped early): stopped now; those
             # still starting stop themselves when they are up (``ended``).
@@ -220,7 +239,9 @@ def run(
     return RunResult(final, p, timings)
 
 
-def _notebooks(nb_dir: Path, out, p: Params, timings, say, kernels, cell_timeout) -> None:
+def _notebooks(
+    nb_dir: Path, out, p: Params, timings, say, kernels, cell_timeout, tell=None
+) -> None:
     """The analysis notebook, then the brief and drafts notebooks side by side. These
     read only findings.json, so they start as soon as it is written, while the
     analysis notebook goes on with its tables and charts for researchers."""
@@ -239,6 +260,7 @@ def _notebooks(nb_dir: Path, out, p: Params, timings, say, kernels, cell_timeout
             out.failed,
             kernels[nb].result(),
             cell_timeout,
+            tell,
         )
         jobs.append(job)
         return job
@@ -339,6 +361,7 @@ def _execute(
     failed: Path,
     km=None,
     cell_timeout: float = CELL_TIMEOUT,
+    tell=None,
 ) -> None:
     import papermill as pm
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -347,6 +370,16 @@ def _execute(
     if not notebook.is_file():
         raise RunError(f"notebook not found: {notebook}", "restore it from the repository")
     params = {**p.to_dict(), "out_dir": str(work)}
+    hooks = {}
+    if tell is not None:
+        import nbformat
+
+        cells = len(nbformat.read(notebook, as_version=4).cells) + 1  # + injected parameters
+
+        def on_cell_start(cell, cell_index):
+            tell(Step("notebook", notebook.name, cell_index + 1, cells))
+
+        hooks["on_cell_start"] = on_cell_start
     start = time.perf_counter()
     kept = f"the executed notebook is kept for debugging in {failed / notebook.name}"
     try:
@@ -363,6 +396,7 @@ def _execute(
             request_save_on_cell_execute=False,
             kernel_manager_class=_kernel_manager_class(),
             km=km,
+            **hooks,
         )
     except PapermillExecutionError as exc:
         raise RunError(
