@@ -257,3 +257,135 @@ def test_batch_ctrl_c_cancels_the_briefs_not_yet_started(tmp_path):
         if f"{slow}" in " ".join(p.info["cmdline"] or [])
     ]
     assert "Traceback" not in err
+
+
+# --- errors that used to say nothing -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("raise AssertionError()", "AssertionError (without a message) at line 1 of the cell"),
+        (
+            "from IPython.display import HTML, display\n"
+            "display(HTML('<img src=\"http://127.0.0.1:9/logo.png\">'))",
+            'the brief asks to load something from outside it (Error fetching "http://127.0.0.1:9'
+            '/logo.png"); it was not fetched — a brief must embed everything it shows',
+        ),
+        (
+            "import os\nos._exit(1)",
+            "its Python kernel died (out of memory, or stopped from outside)",
+        ),
+        (
+            "import jinja2\njinja2.Environment().from_string('{% if %}')",
+            "TemplateSyntaxError: Expected an expression",
+        ),
+    ],
+    ids=["assert", "remote-image", "kernel-died", "jinja"],
+)
+def test_errors_without_a_message_get_one_that_says_what_to_do(
+    tmp_path, good_brief, cell, message, capsys
+):
+    notebooks = write_notebooks(tmp_path / "nb", extra={"2-policy-brief.ipynb": [cell]})
+    before = _snapshot(good_brief)
+    code = cli.main(["run", "--notebooks", str(notebooks), "--out", str(good_brief.parent)])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert message in err and "Traceback" not in err and "internal error" not in err
+    assert _snapshot(good_brief) == before
+
+
+def test_a_cell_error_with_no_output_still_says_what_to_do():
+    from papermill.exceptions import PapermillExecutionError
+
+    from analysis.pipeline.run import _error_text
+
+    exc = PapermillExecutionError(3, 1, "x = 1", "CellExecutionError", "", [])
+    assert _error_text(exc) == (
+        "the cell stopped without an error message (its kernel failed or was stopped)"
+    )
+    exc = PapermillExecutionError(
+        3, 1, "f()", "KeyError", "", ['File "/x/analysis/writing/brief.py", line 42, in f']
+    )
+    assert _error_text(exc) == "KeyError (without a message) at brief.py:42"
+
+
+# --- probes beyond the issue ---------------------------------------------------------
+
+
+def test_ctrl_c_while_the_parameters_are_checked(good_brief, tiny):
+    """Before any notebook runs (the data are loading, kernels starting)."""
+    out = good_brief.parent
+    before = _snapshot(good_brief)
+    proc = _qifang("run", "--notebooks", tiny, "--out", out)
+    assert _wait_for(lambda: len(_kernels_of(proc.pid)) >= 1, 30)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert _snapshot(good_brief) == before
+    assert _wait_for(lambda: not _kernels_of(proc.pid), 5)
+    assert not list(out.glob(".*"))
+
+
+@pytest.mark.parametrize("delay", [0.3, 0.8, 1.4, 2.0, 2.8])
+def test_ctrl_c_in_the_first_seconds_never_hangs(good_brief, tiny, delay):
+    """Threads import papermill, nbconvert and the kernel machinery while the main
+    thread loads the data: an interrupt landing inside an import once left an import
+    lock held, and the run waited for ever."""
+    out = good_brief.parent
+    before = _snapshot(good_brief)
+    proc = _qifang("run", "--notebooks", tiny, "--out", out)
+    time.sleep(delay)
+    sent = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail(f"still running 20 s after Ctrl-C at {delay} s")
+    assert proc.returncode in (130, 0), err  # 0: it had finished already
+    assert time.monotonic() - sent < 10
+    assert "Traceback" not in err
+    if proc.returncode == 130:
+        assert _snapshot(good_brief) == before
+    assert _wait_for(lambda: not _kernels_of(proc.pid), 5)
+
+
+def test_kernel_sockets_live_in_a_private_folder_removed_at_the_end(good_brief, hanging):
+    out = good_brief.parent
+    proc = _qifang("run", "--notebooks", hanging, "--out", out, "--cell-timeout", "6")
+    tmp = Path(os.environ.get("TMPDIR", "/tmp"))
+    assert _wait_for(lambda: list(tmp.glob(f"qifang-{proc.pid}-*")), 30)
+    folder = next(tmp.glob(f"qifang-{proc.pid}-*"))
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert _wait_for(lambda: any(p.is_socket() for p in folder.iterdir()), 30)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert not folder.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--name", "mydata"], "holds files that are not Qifang briefs (e.g. survey.xlsx)"),
+        (["--name", "../x"], "is a path, not a folder name"),
+        (["--name", "."], "is a path, not a folder name"),
+    ],
+)
+def test_a_batch_never_writes_into_a_users_folder(tmp_path, capsys, args, message):
+    (tmp_path / "mydata").mkdir()
+    (tmp_path / "mydata" / "survey.xlsx").write_bytes(b"the user's own data")
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
+    code = cli.main(["batch", "--by", "region", "--out", str(tmp_path), *args])
+    err = capsys.readouterr().err
+    assert code == 1 and message in err and "Traceback" not in err
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before
+
+
+def test_an_output_folder_in_a_symlink_loop_is_refused(tmp_path, capsys):
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    assert cli.main(["run", "--out", str(tmp_path / "a" / "briefs")]) == 1
+    err = capsys.readouterr().err
+    assert "cannot be resolved" in err and "Traceback" not in err

@@ -52,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 143 if isinstance(exc, Terminated) else 130
-    except Exception as exc:  # a bug, not bad input: say so, without a wall of traceback
+    except (SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # a bug, not bad input: say so, without a wall of traceback
         if os.environ.get("QIFANG_DEBUG"):
             raise
         print(

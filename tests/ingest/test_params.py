@@ -33,7 +33,7 @@ def test_text_from_the_command_line_is_converted():
     [
         ({"regoin": "海东"}, r"unknown parameter 'regoin' \(did you mean 'region'\?\)"),
         ({"wave": "abc"}, r"wave='abc' is not a whole number"),
-        ({"wave": True}, r"wave=True is not a whole number"),
+        ({"wave": True}, r"wave=True is a yes/no, not one value"),
         ({"confidence": "high"}, r"confidence='high' is not a number"),
         ({"confidence": 1.5}, r"confidence=1.5 must be between 0.5 and 1"),
         ({"lang": "fr"}, r"lang='fr' is not supported"),

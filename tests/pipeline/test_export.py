@@ -148,8 +148,10 @@ def test_spreadsheet_export_neutralises_formula_injection(tmp_path):
 
 
 def test_laying_out_a_brief_never_fetches_a_url():
-    from weasyprint.urls import FatalURLFetchingError
+    from analysis.errors import RunError
 
     html = '<html><body><p>图</p><img src="http://example.com/chart.png"></body></html>'
-    with pytest.raises(FatalURLFetchingError):
+    with pytest.raises(
+        RunError, match=r"\(Error fetching \"http://example.com/chart.png\"\); it was not"
+    ):
         html_to_pdf(html)

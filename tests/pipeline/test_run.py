@@ -46,9 +46,9 @@ def test_bad_parameters_stop_before_any_notebook_and_leave_no_kernel(tmp_path, t
 
     start = runner._start_kernel
 
-    def slow_start(cwd, sockets):  # still starting when the parameters are found bad
+    def slow_start(cwd, sockets, ended):  # still starting when the parameters are found bad
         time.sleep(1.5)
-        return start(cwd, sockets)
+        return start(cwd, sockets, ended)
 
     monkeypatch.setattr(runner, "_start_kernel", slow_start)
     with pytest.raises(ParameterError, match="region='拉萨' is not in the data"):

@@ -56,3 +56,26 @@ def test_stale_font_cache_is_repaired(monkeypatch):
         assert charts.cjk_font() in charts.CJK_FAMILIES
     finally:
         charts.cjk_font.cache_clear()
+
+
+def test_labels_are_plain_text_not_mathtext(monkeypatch):
+    """A label with dollar signs is drawn as written; one that is broken mathtext
+    ($\\frac{1}{$) no longer stops the run."""
+    import matplotlib.text
+
+    figures = []
+    render = charts._render
+
+    def keep(fig, alt, caption):
+        chart = render(fig, alt, caption)  # draws the figure, tick labels and all
+        figures.append(fig)
+        return chart
+
+    monkeypatch.setattr(charts, "_render", keep)
+    df = SHARES.assign(label=["$5 to $9", "$\\frac{1}{$", "50%–$60"])
+    chart = charts.ranked_bars(df, title="收入 $5 to $9 的企业", xlabel="$x$")
+    assert chart.png.startswith(b"\x89PNG")
+    assert "$5 to $9 52.0%" in chart.alt
+    texts = [t for t in figures[0].findobj(matplotlib.text.Text) if t.get_text()]
+    assert any(t.get_text() == "$\\frac{1}{$" for t in texts)
+    assert texts and not any(t.get_parse_math() for t in texts)

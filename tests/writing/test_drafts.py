@@ -32,6 +32,44 @@ def test_the_audit_catches_a_number_not_in_the_findings():
     assert audit(tampered, f) == ["12.34%"]
 
 
+def _with_numbers_in_firms_words(f):
+    """The findings with firms' answers full of numbers, and labels with digits."""
+    from analysis.findings.model import Text
+
+    blocks = [
+        b.model_copy(
+            update={
+                "categories": [
+                    c.model_copy(update={"quotes": ["利率8.5%，缺口200万元", "订单减少3成"]})
+                    for c in b.categories
+                ]
+            }
+        )
+        for b in f.open_answers
+    ]
+    scope = f.scope.model_copy(update={"label": Text(zh="第3片区", en="District 3")})
+    return f.model_copy(update={"open_answers": blocks, "scope": scope})
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_numbers_in_firms_words_and_labels_are_not_audited(lang):
+    f = _with_numbers_in_firms_words(sample_findings())
+    drafts = make_drafts(f, suggest(f), lang)
+    text = "".join(d.markdown for d in drafts)
+    assert "“利率8.5%，缺口200万元”" in text and ("第3片区" in text or "District 3" in text)
+    for draft in drafts:
+        assert audit(draft, f) == [], draft.genre
+
+
+def test_the_same_numbers_outside_a_quote_are_audited():
+    f = _with_numbers_in_firms_words(sample_findings())
+    draft = make_draft("summary", f, suggest(f), "zh")
+    assert audit(draft, f) == []
+    claimed = draft.markdown + "\n贷款利率8.5%，第3片区缺口200万元。\n"
+    tampered = Draft(draft.genre, draft.lang, claimed, draft.not_claims)
+    assert audit(tampered, f) == ["8.5%", "200万元"]
+
+
 def test_social_report_is_short_and_about_one_issue(case):
     f, s = case
     text = re.sub(r"\s|[#*]", "", make_draft("social", f, s, "zh").text)

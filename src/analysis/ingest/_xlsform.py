@@ -44,6 +44,9 @@ _TRUE = {"yes", "true", "1", "true()", "y"}
 def read_xlsform(path: Path, default_spec: dict[str, Any]) -> dict[str, Any]:
     import openpyxl
 
+    from analysis.ingest.limits import check_workbook
+
+    check_workbook(path)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken file

@@ -26,9 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from analysis.errors import InstrumentError
+from analysis.ingest.yamlfile import read_yaml
 
 TYPES = ("single", "multi", "likert", "number", "text", "date")
 FORMS = ("visits", "requests", "frame")
@@ -228,12 +227,7 @@ def load_instrument(path: str | Path | None = None) -> Instrument:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InstrumentError(
-            f"{path}: not valid YAML ({exc})", "fix the YAML syntax at the line shown"
-        ) from None
+    spec = read_yaml(path, InstrumentError, "fix the YAML syntax at the line shown")
     if not isinstance(spec, dict) or "forms" not in spec:
         raise InstrumentError(
             f"{path}: no 'forms' section",

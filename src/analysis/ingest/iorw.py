@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.errors import InputFileError
+from analysis.errors import InputFileError, clip
+from analysis.ingest import limits
 
 
 def sha256(path: str | Path) -> str:
@@ -149,6 +150,7 @@ def read_table(path: str | Path, score: Score, sheet: str | None = None) -> RawT
     path = Path(path)
     if not path.is_file():
         raise InputFileError(path, "file not found", "check the path")
+    limits.check_size(path)
     with open(path, "rb") as f:
         head = f.read(8192)
     if not head.strip():
@@ -278,9 +280,12 @@ def _read_csv(path: Path, encoding: str, score: Score) -> RawTable:
             ),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        if "straddling" in str(exc) or "block boundaries" in str(exc):
+            _refuse_huge_cell(path, encoding, delimiter, header, best)
         raise InputFileError(
-            path, f"cannot be read as CSV ({exc})", "re-export the file as CSV"
+            path, f"cannot be read as CSV ({clip(str(exc), 300)})", "re-export the file as CSV"
         ) from None
+    limits.check_rows(path, table.num_rows)
     if bad:
         bad = _locate_bad_rows(path, encoding, delimiter, len(header), best)
     return RawTable(
@@ -295,6 +300,37 @@ def _read_csv(path: Path, encoding: str, score: Score) -> RawTable:
         group=group,
         bad_rows=bad,
     )
+
+
+def _refuse_huge_cell(path: Path, encoding: str, delimiter: str, header, header_index: int):
+    """A row too long for the fast reader's blocks (16 MB) holds a cell no survey answer
+    has: find it (a slow pass, paid only by such files) and say where it is."""
+    from analysis.errors import Problem, ValidationError
+    from analysis.ingest._cells import MAX_TEXT
+
+    limit = csv.field_size_limit(1 << 30)
+    try:
+        with open(path, encoding=encoding, newline="") as f:
+            reader = csv.reader(f, delimiter=delimiter)
+            for i, row in enumerate(reader):
+                for j, cell in enumerate(row):
+                    if i > header_index and len(cell) > MAX_TEXT:
+                        column = header[j] if j < len(header) else f"column {j + 1}"
+                        raise ValidationError(
+                            [
+                                Problem(
+                                    str(path),
+                                    reader.line_num,
+                                    column,
+                                    cell[:40],
+                                    f"an answer of {len(cell):,} characters (the limit is "
+                                    f"{MAX_TEXT:,})",
+                                    "check the export: a cell this long is not a survey answer",
+                                )
+                            ]
+                        )
+    finally:
+        csv.field_size_limit(limit)
 
 
 def _locate_bad_rows(path: Path, encoding: str, delimiter: str, width: int, header_index: int):
@@ -328,6 +364,7 @@ def _read_xlsx(path: Path, score: Score, sheet: str | None) -> RawTable:
     import openpyxl
     import pyarrow as pa
 
+    limits.check_workbook(path)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # zipfile, KeyError, lxml errors… all mean "not a workbook"
@@ -370,9 +407,12 @@ def _read_xlsx(path: Path, score: Score, sheet: str | None) -> RawTable:
         group = group[:width]
         cells: list[list[str]] = [[] for _ in range(width)]
         numbers = []
+        bound = limits.limits().max_rows
         for number, row in enumerate(
             book[name].iter_rows(min_row=best + 2, values_only=True), start=best + 2
         ):
+            if len(numbers) >= bound:
+                limits.check_rows(path, bound + 1)
             texts = [_cell_text(v) for v in row[:width]]
             if not any(t.strip() for t in texts):
                 continue  # Excel keeps formatted empty rows

@@ -15,11 +15,11 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from analysis.errors import ParameterError
+from analysis.errors import ParameterError, clip
+from analysis.ingest.yamlfile import read_yaml
 
 ROOT = Path(__file__).resolve().parents[3]
+MAX_TEXT = 4096  # characters in one parameter's value (a long path fits)
 
 
 @dataclass(frozen=True)
@@ -69,10 +69,7 @@ def read_params_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise ParameterError(f"parameters file not found: {path}", "check the path given with -f")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ParameterError(f"{path}: not valid YAML ({exc})", "fix the file's syntax") from None
+    data = read_yaml(path, ParameterError, "fix the file's syntax") or {}
     if not isinstance(data, dict):
         raise ParameterError(f"{path}: expected 'name: value' lines", "see README: parameters")
     return data
@@ -92,18 +89,40 @@ def parse_assignments(items: list[str]) -> dict[str, str]:
     return out
 
 
+def _shown(value: Any) -> str:
+    """A value as quoted in a message: at most 80 characters, whatever was given."""
+    return repr(clip(value)) if isinstance(value, str) else clip(value)
+
+
 def _convert(name: str, value: Any) -> Any:
     kind = _TYPES[name]
     optional = "None" in str(kind)
+    # the type first: a list, a mapping or a yes/no is never turned into text
+    if isinstance(value, bool) or not isinstance(value, str | int | float | type(None)):
+        what = "yes/no" if isinstance(value, bool) else type(value).__name__
+        raise ParameterError(
+            f"{name}={_shown(value)} is a {what}, not one value",
+            f"write {name} as one value, e.g. {name}: {_example(name)}"
+            + (" (quote it: 'yes')" if isinstance(value, bool) else ""),
+        )
     if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null")):
         if optional or name in _OPTIONAL_PATHS:
             return None if optional else ""
         raise ParameterError(f"{name} cannot be empty", f"give a value for {name}")
     text = str(value).strip()
+    if len(text) > MAX_TEXT:
+        raise ParameterError(
+            f"{name}={_shown(value)} is {len(text):,} characters long (at most {MAX_TEXT:,})",
+            f"give {name} a short value, e.g. {name}={_example(name)}",
+        )
     if "int" in str(kind):
-        if isinstance(value, bool) or not (isinstance(value, int) or text.lstrip("-").isdigit()):
+        digits = text.lstrip("-")
+        if (
+            not (isinstance(value, int) or (digits.isdecimal() and len(digits) <= 15))
+            or abs(int(text)) >= 10**15
+        ):
             raise ParameterError(
-                f"{name}={value!r} is not a whole number",
+                f"{name}={_shown(value)} is not a whole number",
                 f"write {name} as a whole number, e.g. {name}=2025",
             )
         return int(text)
@@ -112,11 +131,17 @@ def _convert(name: str, value: Any) -> Any:
             return float(text)
         except ValueError:
             raise ParameterError(
-                f"{name}={value!r} is not a number", f"write {name} as a number, e.g. {name}=0.95"
+                f"{name}={_shown(value)} is not a number",
+                f"write {name} as a number, e.g. {name}=0.95",
             ) from None
     if not isinstance(value, str | int | float):
-        raise ParameterError(f"{name}={value!r} is not text", f"write {name} as text")
+        raise ParameterError(f"{name}={_shown(value)} is not text", f"write {name} as text")
     return text
+
+
+def _example(name: str) -> str:
+    examples = {"region": "海东市", "wave": "2025", "lang": "zh"}
+    return examples.get(name, str(getattr(Params(), name)))
 
 
 def check(raw: dict[str, Any] | None = None, root: str | Path = ROOT) -> Params:
@@ -149,15 +174,15 @@ def check(raw: dict[str, Any] | None = None, root: str | Path = ROOT) -> Params:
     if unknown:
         hints = []
         for k in unknown:
-            close = difflib.get_close_matches(k, valid, n=1)
-            hints.append(f"'{k}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+            close = difflib.get_close_matches(str(k)[:100], valid, n=1)
+            hints.append(f"{_shown(k)}" + (f" (did you mean '{close[0]}'?)" if close else ""))
         raise ParameterError(
             f"unknown parameter {', '.join(hints)}", f"valid parameters: {', '.join(valid)}"
         )
     values = {k: _convert(k, v) for k, v in raw.items()}
     p = replace(Params(), **values)
     if p.lang not in ("zh", "en"):
-        raise ParameterError(f"lang={p.lang!r} is not supported", "use lang=zh or lang=en")
+        raise ParameterError(f"lang={_shown(p.lang)} is not supported", "use lang=zh or lang=en")
     if p.min_cell < 1:
         raise ParameterError(
             f"min_cell={p.min_cell} must be at least 1",
@@ -231,7 +256,7 @@ def against_data(p: Params, visits, instrument) -> Params:
         if match is None or str(match) not in present:
             listed = "、".join(c.label.zh for c in q.choices if str(c.value) in present)
             raise ParameterError(
-                f"{name}={value!r} is not in the data of wave {wave}",
+                f"{name}={_shown(value)} is not in the data of wave {wave}",
                 f"{name} values in that wave: {listed}",
             )
         out[name] = match

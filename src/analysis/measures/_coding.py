@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import yaml
 
 from analysis.errors import CodingError
 from analysis.ingest.instrument import Instrument, load_instrument
+from analysis.ingest.yamlfile import read_yaml
 
 DEFAULT_CODING = Path(__file__).parent / "resources" / "coding.yaml"
 RESIDUAL = "other"
@@ -145,12 +145,7 @@ def _read(path: Path) -> dict[str, Any]:
             "give the path of a YAML file laid out like "
             "src/analysis/measures/resources/coding.yaml",
         )
-    try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise CodingError(
-            f"{path}: not valid YAML ({exc})", "fix the YAML syntax at the line shown"
-        ) from None
+    spec = read_yaml(path, CodingError, "fix the YAML syntax at the line shown")
     if not isinstance(spec, dict) or not isinstance(spec.get("categories", {}), dict):
         raise CodingError(
             f"{path}: expected a mapping with a 'categories' mapping",

@@ -98,6 +98,13 @@ def clean_socket_folders() -> list[Path]:
     return removed
 
 
+def running(km) -> bool:
+    """Whether the kernel's process is still running (a killed one needs no shutdown:
+    its files go with the run's socket folder)."""
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+    return process is not None and process.poll() is None
+
+
 def kill_now(km) -> None:
     """Stop a kernel at once (SIGKILL to its process group), from any thread; the
     thread executing its notebook then sees a dead kernel and ends."""

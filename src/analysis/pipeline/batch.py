@@ -41,12 +41,30 @@ class BatchResult:
         return self.folder / "index.html"
 
 
+_busy = [False]  # in a worker: whether it is making a brief
+
+
 def _one(p: Params, folder: str, notebooks: str | None, cell_timeout) -> tuple[str, str]:
+    _busy[0] = True
     try:
         result = run(p, out_root=folder, notebooks=notebooks, log=None, cell_timeout=cell_timeout)
         return "ok", str(result.folder)
     except QifangError as exc:
         return "error", str(exc)
+    finally:
+        _busy[0] = False
+
+
+def _worker_start() -> None:
+    signal.signal(signal.SIGINT, _worker_interrupt)
+
+
+def _worker_interrupt(signum, frame) -> None:
+    """Ctrl-C in a worker: a brief being made stops as a run does (kernels stopped,
+    last good brief kept); an idle worker just ends, without a traceback."""
+    if _busy[0]:
+        raise KeyboardInterrupt
+    os._exit(130)
 
 
 def batch(
@@ -115,7 +133,7 @@ def batch(
     ctx = multiprocessing.get_context("spawn")  # the same on Linux, macOS and Windows
     os.environ["PYTHONHASHSEED"] = "0"
     nb = notebooks and str(Path(notebooks).resolve())
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_start)
     queue = list(jobs.items())
     running: dict = {}
     try:

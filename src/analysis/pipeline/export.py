@@ -21,6 +21,7 @@ from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 from traitlets import default
 
+from analysis.errors import RunError, clip
 from analysis.writing.render import brief_css
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -97,9 +98,21 @@ def html_to_pdf(html: str) -> bytes:
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    return HTML(string=html, url_fetcher=_offline_fetcher()).write_pdf(
-        pdf_identifier=b"qifang-brief", uncompressed_pdf=False
-    )
+    try:
+        from weasyprint.urls import FatalURLFetchingError as fatal
+    except ImportError:  # WeasyPrint < 66 raises ordinary exceptions
+        fatal = ValueError
+    try:
+        return HTML(string=html, url_fetcher=_offline_fetcher()).write_pdf(
+            pdf_identifier=b"qifang-brief", uncompressed_pdf=False
+        )
+    except fatal as exc:  # a BaseException in WeasyPrint 66: not caught as an error
+        raise RunError(
+            f"the brief asks to load something from outside it ({clip(str(exc), 200)}); "
+            "it was not fetched",
+            "a brief must embed everything it shows (images as data: URLs); remove the "
+            "link from the notebook cell that adds it",
+        ) from None
 
 
 def _offline_fetcher():

@@ -20,9 +20,10 @@ import logging
 import os
 import platform
 import sys
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import wait as wait_for
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -31,7 +32,7 @@ from pathlib import Path
 from analysis.errors import OutputFolderError, ParameterError, RunError, clip
 from analysis.ingest.iorw import sha256
 from analysis.ingest.params import ROOT, Params, against_data, check
-from analysis.pipeline import _kernel, outdir
+from analysis.pipeline import _kernel, _signals, outdir
 
 NOTEBOOKS = ROOT / "notebooks"
 BRIEFS = ROOT / "briefs"
@@ -186,12 +187,19 @@ def run(
             "give e.g. --cell-timeout 1800",
         )
     nb_dir = (Path(notebooks) if notebooks is not None else NOTEBOOKS).resolve()
-    with _kernel.socket_folder() as sockets:
+    kernels: dict = {}
+    ended = threading.Event()
+    for logger in ("papermill", "asyncio"):
+        logging.getLogger(logger).addFilter(_said_by_us)
+    with (
+        _kernel.socket_folder() as sockets,
+        _signals.stopping(lambda: _kill_kernels(kernels)),
+    ):
         # Kernels start (and the exporters import) on the other core while the parameters
         # are checked and papermill imports: start-up leaves the critical path.
-        warm = ThreadPoolExecutor(max_workers=len(WRITING) + 2)
-        kernels = {nb: warm.submit(_start_kernel, nb_dir, sockets) for nb in (ANALYSIS, *WRITING)}
-        warm.submit(_import_exporters)
+        for nb in (ANALYSIS, *WRITING):
+            kernels[nb] = _background(_start_kernel, nb_dir, sockets, ended)
+        _background(_import_exporters)
         try:
             tell(Step("check"))
             p = raw if isinstance(raw, Params) else prepare(raw)
@@ -220,12 +228,13 @@ def run(
                 final = out.publish()
                 tell(Step("done"))
         finally:
-            # Kernels no notebook took (a run that stopped early), including those still
-            # starting: wait for them, or they would outlive the run.
+            # Kernels no notebook took (a run that stopped early): stopped now; those
+            # still starting stop themselves when they are up (``ended``).
+            ended.set()
+            wait_for(kernels.values(), timeout=15)
             for k in kernels.values():
-                if k.exception() is None and k.result().has_kernel:
+                if k.done() and k.exception() is None and _kernel.running(k.result()):
                     _stop_kernel(k.result())
-            warm.shutdown(wait=False)
     say(f"done in {timings['total']:.1f} s: {final}")
     return RunResult(final, p, timings)
 
@@ -238,11 +247,10 @@ def _notebooks(
     analysis notebook goes on with its tables and charts for researchers."""
     work = out.work
     findings = work / "findings.json"
-    pool = ThreadPoolExecutor(max_workers=1 + len(WRITING))
     jobs = []
 
     def start(nb: str):
-        job = pool.submit(
+        job = _background(
             _execute,
             nb_dir / nb,
             work,
@@ -271,14 +279,31 @@ def _notebooks(
             start(nb)
         for job in jobs:
             job.result()
-    except BaseException:
+    except BaseException as exc:
         # Stop every kernel now (an interrupt, or one notebook failed): the threads
-        # running the others then end within a moment instead of finishing their cells.
+        # running the others then end within a moment instead of finishing their cells;
+        # after a notebook failed, they are given that moment to save what they ran.
         _kill_kernels(kernels)
-        pool.shutdown(wait=False, cancel_futures=True)
-        wait_for(jobs, timeout=10)
+        if not isinstance(exc, KeyboardInterrupt):
+            wait_for(jobs, timeout=3)
         raise
-    pool.shutdown()
+
+
+def _background(fn, *args) -> Future:
+    """``fn(*args)`` in a daemon thread: one stuck in an import or a dead kernel's
+    socket never keeps an interrupted process from exiting."""
+    future: Future = Future()
+
+    def work() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # handed to whoever waits for the result
+            future.set_exception(exc)
+
+    threading.Thread(target=work, name=f"qifang-{fn.__name__}", daemon=True).start()
+    return future
 
 
 def _kernel_env() -> dict[str, str]:
@@ -288,9 +313,10 @@ def _kernel_env() -> dict[str, str]:
     return {**os.environ, "MPLBACKEND": os.environ.get("MPLBACKEND", "Agg"), "PYTHONHASHSEED": "0"}
 
 
-def _start_kernel(cwd: Path, sockets: Path):
+def _start_kernel(cwd: Path, sockets: Path, ended: threading.Event | None = None):
     """A python3 kernel, started ahead of the notebook that will use it, in ``cwd``
-    (the notebooks' folder, as in JupyterLab)."""
+    (the notebooks' folder, as in JupyterLab); stopped at once if the run has ended
+    meanwhile."""
     import asyncio
     import importlib
 
@@ -304,6 +330,8 @@ def _start_kernel(cwd: Path, sockets: Path):
             cwd=str(cwd), env=_kernel_env(), extra_arguments=["--HistoryManager.enabled=False"]
         )
     )
+    if ended is not None and ended.is_set():
+        _stop_kernel(km)
     return km
 
 
@@ -314,7 +342,7 @@ def _stop_kernel(km) -> None:
 
 
 def _kill_kernels(kernels: dict) -> None:
-    for k in kernels.values():
+    for k in list(kernels.values()):
         if k.done() and k.exception() is None:
             _kernel.kill_now(k.result())
 
@@ -341,8 +369,6 @@ def _execute(
 
     if not notebook.is_file():
         raise RunError(f"notebook not found: {notebook}", "restore it from the repository")
-    logging.getLogger("papermill").addFilter(_said_by_us)
-    logging.getLogger("asyncio").addFilter(_said_by_us)
     params = {**p.to_dict(), "out_dir": str(work)}
     hooks = {}
     if tell is not None:
@@ -404,7 +430,13 @@ def _said_by_us(record) -> bool:
     """Drop nbclient's (and its event loop's) log lines about a dead or timed-out kernel:
     the RunError (or the interrupt) that follows says it, with what to do."""
     return not str(record.msg).startswith(
-        ("Kernel died", "Timeout waiting", "Interrupting", "Task was destroyed")
+        (
+            "Kernel died",
+            "Timeout waiting",
+            "Interrupting",
+            "Task was destroyed",
+            "Task exception was never retrieved",
+        )
     )
 
 
@@ -420,15 +452,14 @@ def _error_text(exc) -> str:
     evalue = clip(str(exc.evalue or "").strip(), 2000)
     if evalue:
         return f"{exc.ename}: {evalue}"
-    ansi = re.compile(r"\x1b\[[0-9;]*m")
-    frames = [
-        m
-        for line in exc.traceback or []
-        for m in re.finditer(r'File "?([^",\n]+)"?, line (\d+)', ansi.sub("", line))
-    ]
-    where = f" raised at {Path(frames[-1][1]).name}:{frames[-1][2]}" if frames else ""
     if exc.ename == "CellExecutionError":  # no error output: the kernel itself failed
         return "the cell stopped without an error message (its kernel failed or was stopped)"
+    ansi = re.compile(r"\x1b\[[0-9;]*m")
+    where = ""
+    for line in exc.traceback or []:
+        line = ansi.sub("", line)
+        for m in re.finditer(r'File "?([^",\n]+)"?, line (\d+)|(Cell In\[\d+\]), line (\d+)', line):
+            where = f" at {Path(m[1]).name}:{m[2]}" if m[1] else f" at line {m[4]} of the cell"
     return f"{exc.ename} (without a message){where}"
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from analysis.ingest import yamlfile
 from analysis.ingest.instrument import Instrument
 
 PII_SHARE = {"urgent_needs": 0.06, "suggestions": 0.03}
@@ -22,7 +22,7 @@ PII_SHARE = {"urgent_needs": 0.06, "suggestions": 0.03}
 @cache
 def phrases() -> dict:
     path = Path(__file__).parent / "sample_phrases.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return yamlfile.loads(path.read_text(encoding="utf-8"))
 
 
 def _digits(rng, n: int, width: int) -> np.ndarray:

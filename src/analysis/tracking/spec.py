@@ -14,9 +14,9 @@ Choices, money and lists are read as text there and given their meaning in
 :mod:`analysis.tracking.ledgers`, which knows the closest valid choice and the unit of
 an amount.
 
-The file is untrusted input: it is read with ``yaml.safe_load`` after a size bound,
-and every key is checked; a problem stops with a :class:`LedgerSpecError` naming the
-file and the key.
+The file is untrusted input: it is read by :func:`analysis.ingest.yamlfile.read_yaml`
+(no aliases, size and nesting bounded), and every key is checked; a problem stops with
+a :class:`LedgerSpecError` naming the file and the key.
 """
 
 from __future__ import annotations
@@ -27,12 +27,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from analysis.errors import QifangError
 from analysis.findings.model import Text
 from analysis.ingest.instrument import DEFAULT_MISSING, Form, Instrument, Question
 from analysis.ingest.instrument import Text as _Label
+from analysis.ingest.yamlfile import read_yaml
 
 DEFAULT_SPEC = Path(__file__).resolve().parents[3] / "data" / "instrument" / "office-ledgers.yaml"
 LEDGERS = ("submissions", "events", "services")
@@ -204,23 +203,8 @@ def _load(path: str) -> LedgerSpec:
             f"ledgers description not found: {source}",
             "give the path of a YAML file like data/instrument/office-ledgers.yaml",
         )
-    if source.stat().st_size > MAX_BYTES:
-        raise LedgerSpecError(
-            f"{where}: {source.stat().st_size:,} bytes is too large for a ledgers description",
-            f"keep it under {MAX_BYTES:,} bytes",
-        )
-    text = source.read_text(encoding="utf-8", errors="replace")
-    if re.search(r"(^|[\s\[{,:])[&*][^\s]", text):
-        raise LedgerSpecError(
-            f"{where}: YAML anchors and aliases (&name, *name) are not accepted",
-            "write each value out in full",
-        )
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise LedgerSpecError(
-            f"{where}: not valid YAML ({exc})", "fix the YAML syntax at the line shown"
-        ) from None
+    # the one reader of users' YAML: aliases refused, size and nesting bounded
+    raw = read_yaml(source, LedgerSpecError, "fix the YAML syntax at the line shown", MAX_BYTES)
     if not isinstance(raw, dict):
         raise LedgerSpecError(f"{where}: expected a mapping", "see office-ledgers.yaml")
     return _build(raw, where)

@@ -22,16 +22,15 @@ A rules file of the user's replaces the condition with its own ``key_factors``.
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from analysis.errors import RuleError
 from analysis.findings.facts import Fact, MissingEvidence
 from analysis.findings.model import Findings, Text
+from analysis.ingest.yamlfile import read_yaml
+from analysis.writing._rulecheck import condition_names, evaluator
 
 DEFAULT_RULES = Path(__file__).parent / "resources" / "rules.yaml"
 NAMES = {"least", "others", "items", "k"}
@@ -59,30 +58,22 @@ def parse(raw, source: str) -> KeyFactorRule:
     most = raw.get("most", 3)
     if isinstance(most, bool) or not isinstance(most, int) or most < 1:
         raise RuleError(f"{where}: most={most!r} is not a number of items", "give e.g. most: 3")
-    when = " ".join(str(raw["when"]).split())
-    try:
-        tree = ast.parse(when, mode="eval")
-    except SyntaxError as exc:
-        raise RuleError(
-            f"{where}: 'when' is not a valid expression: {exc.msg} in {when!r}",
-            "write e.g. least.lo > others.hi and least.lo > 1 / items",
-        ) from None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            raise RuleError(f"{where}: 'when' may not call functions", "compare facts only")
-        if isinstance(node, ast.Name) and node.id not in NAMES:
-            raise RuleError(f"{where}: unknown name {node.id!r}", f"use {', '.join(sorted(NAMES))}")
-        if isinstance(node, ast.Attribute) and node.attr not in ATTRIBUTES:
+    # the same bounds as every rule condition: no **, no calls but abs/min/max, no huge
+    # numbers or strings (a shared rules file must not make the run work without bound)
+    for name in condition_names(raw["when"], where, "when"):
+        root, *attrs = name.split(".")
+        if root not in NAMES:
+            raise RuleError(f"{where}: unknown name {root!r}", f"use {', '.join(sorted(NAMES))}")
+        if any(a not in ATTRIBUTES for a in attrs):
             raise RuleError(
-                f"{where}: unknown attribute {node.attr!r}", f"use {', '.join(sorted(ATTRIBUTES))}"
+                f"{where}: unknown attribute in {name!r}", f"use {', '.join(sorted(ATTRIBUTES))}"
             )
+    when = " ".join(str(raw["when"]).split())
     return KeyFactorRule(when=when, most=most, source=source)
 
 
 def key_factors(findings: Findings, rule: KeyFactorRule) -> tuple[str, ...]:
     """Codes of the items the rule calls key factors, most important first."""
-    from simpleeval import SimpleEval
-
     if findings.drivers is None or not findings.drivers.items:
         return ()
     ranked = sorted(findings.drivers.items, key=lambda d: d.rank)
@@ -103,7 +94,7 @@ def key_factors(findings: Findings, rule: KeyFactorRule) -> tuple[str, ...]:
             "k": k,
         }  # fmt: skip
         try:
-            if SimpleEval(names=names).eval(rule.when):
+            if evaluator(names).eval(rule.when):
                 best = tuple(d.code for d in ranked[:k])
         except (MissingEvidence, TypeError):
             continue  # no interval (too few firms for replicates): no key factor
@@ -118,5 +109,5 @@ def _max(values):
 @cache
 def default_rule() -> KeyFactorRule:
     """The ``key_factors`` rule of the default rules file."""
-    data = yaml.safe_load(DEFAULT_RULES.read_text(encoding="utf-8"))
+    data = read_yaml(DEFAULT_RULES, RuleError)
     return parse(data["key_factors"], DEFAULT_RULES.name)

@@ -181,6 +181,7 @@ def _style() -> dict:
         "xtick.color": PALETTE["text"],
         "ytick.color": PALETTE["text"],
         "axes.unicode_minus": False,  # CJK fonts draw the ASCII hyphen, not U+2212
+        "text.parse_math": False,  # labels are plain text: "$5 to $9" is not maths
         "svg.hashsalt": "qifang",
         "figure.dpi": 100,
     }

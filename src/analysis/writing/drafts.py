@@ -17,7 +17,9 @@ Each genre is a Jinja2 template per language in ``templates/drafts/`` that write
 Markdown; the Markdown becomes HTML (for reading) and DOCX (official-document layout,
 for editing in Word). Templates print numbers only through the fact filters of
 :mod:`analysis.writing.render`, and :func:`audit` checks that every number in a draft is a
-formatted figure of the findings.
+formatted figure of the findings. Firms' own words (quotes) and labels (of regions,
+categories, departments …) are not the office's claims: numbers in them are not audited
+(“利率8.5%，缺口200万元” is what a firm said); everything else is.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ class Draft:
     genre: str
     lang: str
     markdown: str
+    # texts in the draft that are not the office's claims (quotes as printed, labels)
+    not_claims: tuple[str, ...] = ()
 
     @property
     def title(self) -> str:
@@ -94,7 +98,41 @@ def make_draft(
         raise ValueError(f"genre must be one of {', '.join(GENRES)}")
     template = render.environment().get_template(f"drafts/{genre}.{lang}.md.j2")
     markdown = template.render(**render.context(findings, suggestions, lang))
-    return Draft(genre, lang, _blocks(markdown))
+    return Draft(genre, lang, _blocks(markdown), not_claims(findings, suggestions))
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def not_claims(findings: Findings, suggestions: list[Suggestion] = ()) -> tuple[str, ...]:
+    """What a draft may quote that is not the office's claim, as it is printed: firms'
+    words (through the ``quote`` filter) and every label of the findings and of the
+    suggestions' departments, in both languages. Only those with a digit matter to the
+    audit; longest first, so a label inside a quote goes with the quote."""
+    quotes: set[str] = set()
+    labels: set[str] = set()  # and firms' phrases, printed as they are
+
+    def walk(node, key: str | None = None) -> None:
+        if isinstance(node, dict):
+            if set(node) == {"zh", "en"}:  # a Text: a label or a sentence of the findings
+                labels.update(v for v in node.values() if isinstance(v, str))
+                return
+            for k, v in node.items():
+                walk(v, k)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, key)
+        elif isinstance(node, str) and key == "quotes":
+            quotes.add(node)
+        elif isinstance(node, str) and key == "phrases":
+            labels.add(node)
+
+    walk(findings.model_dump(mode="json"))
+    for s in suggestions:
+        for d in s.departments:
+            labels.update((d.zh, d.en))
+    spans = {render._quote(q) for q in quotes} | labels
+    return tuple(sorted((x for x in spans if _DIGIT.search(x)), key=len, reverse=True))
 
 
 _LIST_OR_TABLE = re.compile(r"^(\d+\. |- |\|)")
@@ -180,7 +218,8 @@ def allowed_numbers(findings: Findings, lang: str) -> set[str]:
 def audit(draft: Draft, findings: Findings) -> list[str]:
     """Numbers in the draft that are not formatted figures of the findings.
 
-    List and heading numbering is structure, not data, and is not audited.
+    List and heading numbering is structure, not data, and is not audited; nor are
+    firms' quoted words and labels (``draft.not_claims``, see :func:`not_claims`).
 
     Returns
     -------
@@ -192,7 +231,10 @@ def audit(draft: Draft, findings: Findings) -> list[str]:
     >>> [audit(d, findings) for d in make_drafts(findings, suggestions)]  # doctest: +SKIP
     [[], [], [], []]
     """
-    text = _STRUCTURE.sub("", draft.markdown)
+    text = draft.markdown
+    for span in draft.not_claims:
+        text = text.replace(span, " ")
+    text = _STRUCTURE.sub("", text)
     text = re.sub(r"\|\s*-+:?\s*", "|", text)  # table rules
     allowed = allowed_numbers(findings, draft.lang)
     return [n for n in numfmt.numbers_in(text) if n not in allowed]

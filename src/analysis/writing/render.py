@@ -17,6 +17,10 @@ Numbers reach text only through these filters, applied to facts
 and the test ``available`` (``{% if x is available %}``) guards facts that may be
 missing. HTML templates autoescape, so free text (quotes from firms) can never inject
 markup into a brief.
+
+Templates that ship with Qifang use :func:`environment`; a text a user supplies (the
+texts of a rules file) is rendered by :func:`sandbox`, Jinja's immutable sandbox with
+the same filters, after :mod:`analysis.writing.suggest` has checked it uses nothing else.
 """
 
 from __future__ import annotations
@@ -142,7 +146,7 @@ def brief_css() -> str:
 
 @cache
 def environment(autoescape: bool = False) -> jinja2.Environment:
-    """The shared environment; ``autoescape`` for HTML templates."""
+    """The shared environment of Qifang's own templates; ``autoescape`` for HTML."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         undefined=jinja2.StrictUndefined,
@@ -152,6 +156,28 @@ def environment(autoescape: bool = False) -> jinja2.Environment:
         keep_trailing_newline=True,
         extensions=["jinja2.ext.do"],
     )
+    return _install(env)
+
+
+@cache
+def sandbox() -> jinja2.Environment:
+    """The environment for texts a user supplies: an immutable sandbox (no attribute
+    starting with ``_``, nothing that changes data, ``range`` bounded), no loader (no
+    file can be included), the same filters and tests."""
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    env = ImmutableSandboxedEnvironment(
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.globals.clear()  # no range, lipsum, cycler, joiner, namespace, dict
+    return _install(env)
+
+
+def _install(env: jinja2.Environment) -> jinja2.Environment:
     for name, fn in (
         ("v", _v),
         ("ci", _ci),
@@ -200,8 +226,9 @@ def context(findings, suggestions, lang: str) -> dict:
 
 
 def text(template: Text, context: dict) -> Text:
-    """Render a zh/en pair of template strings with the same context."""
-    env = environment()
+    """Render a zh/en pair of template strings (a user's: in the sandbox) with the same
+    context."""
+    env = sandbox()
     out = {}
     for lang in ("zh", "en"):
         out[lang] = (

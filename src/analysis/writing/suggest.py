@@ -17,19 +17,17 @@ suppressed does not fire: no suggestion without its evidence.
 
 from __future__ import annotations
 
-import ast
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from analysis.errors import RuleError
+from analysis.errors import RuleError, clip
 from analysis.findings.facts import ATTRIBUTES, Fact, MissingEvidence, catalog, complete, tree
 from analysis.findings.model import Findings, Text
 from analysis.ingest.instrument import Instrument, load_instrument
-from analysis.writing import render
+from analysis.ingest.yamlfile import read_yaml
+from analysis.writing import _rulecheck, render
 from analysis.writing._keyfactors import KeyFactorRule, default_rule, key_factors
 from analysis.writing._keyfactors import parse as parse_key_factors
 
@@ -47,7 +45,7 @@ REQUIRED = (
     "actions",
 )
 OPTIONAL = ("rank_by", "causes", "enabled", "category")
-FUNCTIONS = {"abs": abs, "min": min, "max": max}
+FUNCTIONS = _rulecheck.FUNCTIONS
 
 
 @dataclass(frozen=True)
@@ -176,13 +174,7 @@ def _read(path: Path) -> tuple[list, object]:
     """The file's rules, and its ``key_factors`` mapping (None when it has none)."""
     if not path.is_file():
         raise RuleError(f"rules file not found: {path}", "give the path of a rules YAML file")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise RuleError(
-            f"{path.name}: not valid YAML ({exc})",
-            "fix the YAML at the line shown (indentation, quotes, colons)",
-        ) from None
+    data = read_yaml(path, RuleError)
     rules = data.get("rules", []) if isinstance(data, dict) else None
     key = data.get("key_factors") if isinstance(data, dict) else None
     if not isinstance(rules, list) or (not rules and key is None):
@@ -190,80 +182,71 @@ def _read(path: Path) -> tuple[list, object]:
     return rules, key
 
 
-FACT_ROOTS = {
-    "difficulty",
-    "index",
-    "item",
-    "driver",
-    "policy",
-    "region",
-    "open",
-    "requests",
-    "outlook",
-    "n",
-    "population",
-}
-
-
-def _text(raw, where: str, key: str, known: set[str]) -> Text:
+def _text(raw, where: str, key: str, known: set[str], trusted: bool) -> Text:
     import jinja2
     from jinja2 import nodes
 
     if not isinstance(raw, dict) or not raw.get("zh") or not raw.get("en"):
         raise RuleError(f"{where}: '{key}' needs both zh and en", f"write {key}: {{zh: …, en: …}}")
     for lang in ("zh", "en"):
+        if not isinstance(raw[lang], str | int | float):
+            raise RuleError(
+                f"{where}: the {lang} text of '{key}' is a {type(raw[lang]).__name__}, not text",
+                f"write {key}: {{zh: …, en: …}} with text",
+            )
+        source, place = str(raw[lang]), f"{where} ({key}, {lang})"
         try:
-            parsed = render.environment().parse(str(raw[lang]))
+            if trusted:  # Qifang's own rules: facts in them are checked, the rest is ours
+                parsed = render.sandbox().parse(source)
+                chains = map(_rulecheck.fact_chain, parsed.find_all(nodes.Getattr))
+                names = [c for c in chains if c]
+            else:
+                names = _rulecheck.check_text(source, place, render.sandbox().parse)
         except jinja2.TemplateSyntaxError as exc:
             raise RuleError(
                 f"{where}: the {lang} text of '{key}' is not a valid template "
-                f"(line {exc.lineno}: {exc.message})",
+                f"(line {exc.lineno}: {clip(exc.message, 200)})",
                 "check the {{ … }} and {% … %} pairs",
             ) from None
         # Fact names in the text are checked like those of the condition.
-        for node in parsed.find_all(nodes.Getattr):
-            parts, cur = [], node
-            while isinstance(cur, nodes.Getattr):
-                parts.append(cur.attr)
-                cur = cur.node
-            if isinstance(cur, nodes.Name) and cur.name in FACT_ROOTS:
-                name = ".".join([cur.name, *reversed(parts)])
-                if not any(k.startswith(name + ".") for k in known):
-                    _check_name(name, known, f"{where} ({key}, {lang})")
+        for name in names:
+            if not any(k.startswith(name + ".") for k in known):
+                _check_name(name, known, place)
     return Text(zh=str(raw["zh"]), en=str(raw["en"]))
 
 
-def _names(expression: str, where: str, field: str) -> list[str]:
-    """Dotted names used in an expression, checked to be valid Python first."""
-    try:
-        tree_ = ast.parse(expression, mode="eval")
-    except SyntaxError as exc:
-        raise RuleError(
-            f"{where}: '{field}' is not a valid expression: {exc.msg} at column "
-            f"{exc.offset} in {expression!r}",
-            "write conditions like: difficulty.financing.share >= 0.3 and "
-            "difficulty.financing.change.significant",
-        ) from None
-    names = []
-    for node in ast.walk(tree_):
-        if isinstance(node, ast.Attribute | ast.Name):
-            parts = []
-            cur = node
-            while isinstance(cur, ast.Attribute):
-                parts.append(cur.attr)
-                cur = cur.value
-            if isinstance(cur, ast.Name):
-                parts.append(cur.id)
-                names.append(".".join(reversed(parts)))
-        if isinstance(node, ast.Call) and not (
-            isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS
-        ):
+_TYPES = {
+    "id": (str, int),
+    "priority": (str,),
+    "when": (str, int, float, bool),
+    "rank_by": (str, int, float, type(None)),
+    "evidence": (list,),
+    "departments": (list,),
+    "actions": (list,),
+    "enabled": (bool,),
+    "category": (str, type(None)),
+    "topic": (dict,),
+    "title": (dict,),
+    "problem": (dict,),
+    "causes": (dict, type(None)),
+}
+
+
+def _check_types(raw: dict, where: str) -> None:
+    """Each key's type before anything is converted to text or looked up."""
+    for key, types in _TYPES.items():
+        if key in raw and not isinstance(raw[key], types):
             raise RuleError(
-                f"{where}: '{field}' calls a function that is not allowed",
-                f"only {', '.join(FUNCTIONS)} may be called",
+                f"{where}: '{key}' is a {type(raw[key]).__name__} ({clip(raw[key], 60)})",
+                f"see the default rules for how to write '{key}'",
             )
-    # keep only the longest chains (ast.walk also yields their prefixes)
-    return [n for n in names if not any(o != n and o.startswith(n + ".") for o in names)]
+    for key in ("evidence", "departments"):
+        for item in raw.get(key) or []:
+            if not isinstance(item, str):
+                raise RuleError(
+                    f"{where}: '{key}' lists {clip(item, 60)}, which is not a name",
+                    f"write {key}: [name, name, …]",
+                )
 
 
 def _check_name(name: str, known: set[str], where: str) -> None:
@@ -287,7 +270,9 @@ def _check(
         raise RuleError(
             f"{source.name}: a rule must be a mapping of keys", "start each rule with '- id: …'"
         )
-    where = f"{source.name}: rule '{raw.get('id', '?')}'"
+    where = f"{source.name}: rule {clip(str(raw.get('id', '?')), 60)!r}"
+    trusted = source == DEFAULT_RULES
+    _check_types(raw, where)
     missing = [k for k in REQUIRED if k not in raw]
     if missing:
         raise RuleError(
@@ -296,17 +281,17 @@ def _check(
     unknown = [k for k in raw if k not in REQUIRED + OPTIONAL]
     if unknown:
         raise RuleError(
-            f"{where}: unknown key(s) {', '.join(unknown)}",
+            f"{where}: unknown key(s) {clip(', '.join(map(str, unknown)), 200)}",
             f"allowed keys: {', '.join(REQUIRED + OPTIONAL)}",
         )
     if raw["priority"] not in PRIORITIES:
         raise RuleError(
-            f"{where}: priority {raw['priority']!r} is not one of {', '.join(PRIORITIES)}",
+            f"{where}: priority {clip(raw['priority'])!r} is not one of {', '.join(PRIORITIES)}",
             "use high, medium or low",
         )
     for field in ("when", "rank_by"):
         if raw.get(field) is not None:
-            for name in _names(str(raw[field]), where, field):
+            for name in _rulecheck.condition_names(raw[field], where, field):
                 _check_name(name, known, where)
     evidence = raw["evidence"]
     if not isinstance(evidence, list) or not evidence:
@@ -319,13 +304,13 @@ def _check(
     category = raw.get("category", raw["id"] if raw["id"] in categories else None)
     if category is not None and category not in categories:
         raise RuleError(
-            f"{where}: unknown category {category!r}",
+            f"{where}: unknown category {clip(category)!r}",
             f"use a difficulty or request category: {', '.join(sorted(categories))}",
         )
     bad = [d for d in raw["departments"] if d not in departments]
     if bad:
         raise RuleError(
-            f"{where}: unknown department(s) {', '.join(map(str, bad))}",
+            f"{where}: unknown department(s) {clip(', '.join(map(str, bad)), 200)}",
             f"use department codes: {', '.join(sorted(departments))}",
         )
     actions = raw["actions"]
@@ -336,16 +321,16 @@ def _check(
         )
     return Rule(
         id=str(raw["id"]),
-        topic=_text(raw["topic"], where, "topic", known),
+        topic=_text(raw["topic"], where, "topic", known, trusted),
         priority=raw["priority"],
         when=" ".join(str(raw["when"]).split()),
         rank_by=" ".join(str(raw["rank_by"]).split()) if raw.get("rank_by") else None,
         evidence=tuple(str(e) for e in evidence),
         departments=tuple(raw["departments"]),
-        title=_text(raw["title"], where, "title", known),
-        problem=_text(raw["problem"], where, "problem", known),
-        causes=_text(raw["causes"], where, "causes", known) if raw.get("causes") else None,
-        actions=tuple(_text(a, where, "actions", known) for a in actions),
+        title=_text(raw["title"], where, "title", known, trusted),
+        problem=_text(raw["problem"], where, "problem", known, trusted),
+        causes=_text(raw["causes"], where, "causes", known, trusted) if raw.get("causes") else None,
+        actions=tuple(_text(a, where, "actions", known, trusted) for a in actions),
         source=str(source),
         category=category,
     )
@@ -374,13 +359,11 @@ def suggest(
     >>> [s.rule for s in suggest(findings, load_rules())]  # doctest: +SKIP
     ['financing', 'enforcement', ...]
     """
-    from simpleeval import SimpleEval
-
     inst = instrument or load_instrument()
     rules = rules if rules is not None else load_rules(instrument=inst)
     flat = complete(findings, inst)
     names = tree(flat)
-    evaluator = SimpleEval(names=names, functions=FUNCTIONS)
+    evaluator = _rulecheck.evaluator(names)
     dept_labels = {
         c.value: Text(zh=c.label.zh, en=c.label.en) for c in inst.requests["department"].choices
     }
@@ -390,7 +373,7 @@ def suggest(
             if not evaluator.eval(rule.when):
                 continue
             score = float(evaluator.eval(rule.rank_by)) if rule.rank_by else 0.0
-        except MissingEvidence:
+        except (MissingEvidence, ZeroDivisionError):  # no evidence, no suggestion
             continue
         evidence = tuple(flat[e] for e in rule.evidence if e in flat and not flat[e].missing)
         context = {**names, "findings": findings}
