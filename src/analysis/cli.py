@@ -91,6 +91,10 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--name", help="the batch folder's name (default <wave>-by-<by>)")
     b.add_argument("--out", type=Path, default=None, help="where the batch folder goes")
     b.set_defaults(func=_batch)
+
+    c = sub.add_parser("cache", help="the shared tables kept between runs: list or clear them")
+    c.add_argument("action", choices=("list", "clear"), help="list the entries, or remove all")
+    c.set_defaults(func=_cache)
     return p
 
 
@@ -117,6 +121,31 @@ def _batch(args) -> int:
     for value, error in result.failed.items():
         print(f"FAILED {value}: {error}", file=sys.stderr)
     return EXIT_PROBLEMS if result.failed else 0
+
+
+def _cache(args) -> int:
+    from analysis.survey import cache
+
+    folder = cache.root()
+    if folder is None:
+        print("the cache is off (QIFANG_CACHE=off)")
+        return 0
+    if args.action == "clear":
+        count, size = cache.clear(folder)
+        print(f"removed {_entries(count)} ({size / 1e6:.1f} MB) from {folder}")
+        return 0
+    found = cache.entries(folder)
+    total = sum(e.bytes for e in found)
+    print(f"{folder}: {_entries(len(found))}, {total / 1e6:.1f} MB")
+    for e in found:
+        used = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.used))
+        files = ", ".join(Path(i["path"]).name for i in e.inputs.values())
+        print(f"  {e.key[:16]}  {e.bytes / 1e6:8.1f} MB  used {used}  {files}")
+    return 0
+
+
+def _entries(n: int) -> str:
+    return f"{n} entr{'y' if n == 1 else 'ies'}"
 
 
 def _sample(args) -> int:

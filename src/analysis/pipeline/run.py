@@ -82,14 +82,13 @@ def prepare(raw: dict | None = None) -> Params:
 def prepare_with_data(raw: dict | None = None):
     """:func:`prepare`, also returning the instrument and the loaded visits (a batch
     checks each of its briefs' parameters against them without loading them again)."""
-    from analysis.ingest.instrument import load_instrument
-    from analysis.ingest.load import load
     from analysis.measures.text import load_coding
+    from analysis.survey.cache import shared
     from analysis.writing.suggest import load_rules
 
     p = check(raw)
-    inst = load_instrument(p.instrument)
-    visits = load(p.visits, "visits", inst).data
+    tables = shared(p)  # and so the notebooks load the cached tables
+    inst, visits = tables.instrument, tables.visits
     p = against_data(p, visits, inst)
     load_rules(p.rules or None, inst)
     load_coding(p.coding or None, instrument=inst)
@@ -317,6 +316,8 @@ def _version(name: str) -> str:
 
 
 def _manifest(work: Path, p: Params, nb_dir: Path, timings: dict) -> None:
+    from analysis.survey import cache
+
     inputs = {}
     for name in ("visits", "requests", "frame", "instrument", "rules", "coding"):
         path = getattr(p, name)
@@ -333,6 +334,8 @@ def _manifest(work: Path, p: Params, nb_dir: Path, timings: dict) -> None:
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "parameters": p.to_dict(),
         "inputs": inputs,
+        # the shared tables the notebooks loaded (analysis.survey.cache)
+        "cache": {"key": cache.key(p)},
         "notebooks": notebooks,
         "outputs": outputs,
         "packages": _versions(),
