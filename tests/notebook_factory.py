@@ -30,8 +30,11 @@ def _notebook(*cells: str) -> nbformat.NotebookNode:
     return nb
 
 
-def write_notebooks(folder: Path, fail_in: str | None = None) -> Path:
-    """Three notebooks with the pipeline's names; ``fail_in`` names one that raises."""
+def write_notebooks(
+    folder: Path, fail_in: str | None = None, fail_with: str | None = None
+) -> Path:
+    """Three notebooks with the pipeline's names; ``fail_in`` names one that raises, or
+    that runs the cell ``fail_with`` instead (e.g. one that fails for one size only)."""
     folder.mkdir(parents=True, exist_ok=True)
     from findings_fixture import sample_findings
 
@@ -56,6 +59,6 @@ def write_notebooks(folder: Path, fail_in: str | None = None) -> Path:
         ("3-proposal-drafts.ipynb", drafts),
     ):
         if name == fail_in:
-            cells = [*cells[:1], "x = 1\nraise ValueError('planted failure')"]
+            cells = [*cells[:1], fail_with or "x = 1\nraise ValueError('planted failure')"]
         nbformat.write(_notebook(*cells), folder / name)
     return folder

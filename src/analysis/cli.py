@@ -83,13 +83,38 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", type=Path, default=None, help="where run folders go (briefs/)")
     r.set_defaults(func=_run)
 
-    b = sub.add_parser("batch", help="one brief per region (or industry, size), in parallel")
-    b.add_argument("--by", required=True, choices=("region", "industry", "size"))
-    b.add_argument("--workers", type=int, default=2, help="briefs made at once (2)")
+    b = sub.add_parser(
+        "batch", help="one brief per region (or industry, size), on a local or Dask cluster"
+    )
+    b.add_argument(
+        "--by",
+        required=True,
+        metavar="region|industry|size[,…]",
+        help="one brief per value (region,size: per region and size class)",
+    )
+    b.add_argument(
+        "--workers", type=int, default=None, help="workers of the local cluster (default 2)"
+    )
+    b.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="tcp://HOST:8786",
+        help="a Dask scheduler to run on (default $QIFANG_SCHEDULER, else a local cluster)",
+    )
+    b.add_argument("--only", default=None, metavar="VALUE[,…]", help="only these values of --by")
+    b.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="seconds a notebook cell may run (default 600; 0: no limit)",
+    )
     b.add_argument("assignments", nargs="*", metavar="NAME=VALUE", help="shared parameters")
     b.add_argument("-f", "--params-file", type=Path, help="parameters from a YAML file")
     b.add_argument("--name", help="the batch folder's name (default <wave>-by-<by>)")
-    b.add_argument("--out", type=Path, default=None, help="where the batch folder goes")
+    b.add_argument(
+        "--out", default=None, help="where the batch folder goes: a folder or an fsspec URL"
+    )
     b.set_defaults(func=_batch)
 
     c = sub.add_parser("cache", help="the shared tables kept between runs: list or clear them")
@@ -114,9 +139,19 @@ def _run(args) -> int:
 
 
 def _batch(args) -> int:
-    from analysis.pipeline.batch import batch
+    from analysis.pipeline.batch import CELL_TIMEOUT, batch
 
-    result = batch(args.by, _params(args), workers=args.workers, out_root=args.out, name=args.name)
+    timeout = CELL_TIMEOUT if args.cell_timeout is None else (args.cell_timeout or None)
+    result = batch(
+        [d.strip() for d in args.by.split(",")],
+        _params(args),
+        workers=args.workers,
+        scheduler=args.scheduler,
+        out=args.out,
+        name=args.name,
+        only=[v.strip() for v in args.only.split(",")] if args.only else None,
+        cell_timeout=timeout,
+    )
     print(f"{len(result.done)} brief(s) in {result.seconds:.1f} s; index: {result.index}")
     for value, error in result.failed.items():
         print(f"FAILED {value}: {error}", file=sys.stderr)

@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from analysis.errors import RunError
+from analysis.errors import KernelDiedError, RunError
 from analysis.ingest.iorw import sha256
 from analysis.ingest.params import ROOT, Params, against_data, check
+from analysis.pipeline.kernels import Fresh
 
 NOTEBOOKS = ROOT / "notebooks"
 BRIEFS = ROOT / "briefs"
@@ -80,8 +81,9 @@ def prepare(raw: dict | None = None) -> Params:
 
 
 def prepare_with_data(raw: dict | None = None):
-    """:func:`prepare`, also returning the instrument and the loaded visits (a batch
-    checks each of its briefs' parameters against them without loading them again)."""
+    """:func:`prepare`, also returning the shared tables (:class:`analysis.survey.cache.Shared`:
+    the instrument, the loaded visits, the cache entry), with which a batch checks each
+    of its briefs' parameters without loading the data again."""
     from analysis.measures.text import load_coding
     from analysis.survey.cache import shared
     from analysis.writing.suggest import load_rules
@@ -92,7 +94,7 @@ def prepare_with_data(raw: dict | None = None):
     p = against_data(p, visits, inst)
     load_rules(p.rules or None, inst)
     load_coding(p.coding or None, instrument=inst)
-    return p, inst, visits
+    return p, tables
 
 
 def run(
@@ -102,6 +104,8 @@ def run(
     name: str | None = None,
     notebooks: str | Path | None = None,
     log: Callable[[str], None] | None = print,
+    kernels=None,
+    cell_timeout: float | None = None,
 ) -> RunResult:
     """Run the pipeline once and write ``<out_root>/<name>/``.
 
@@ -114,6 +118,11 @@ def run(
     name : the run folder's name; default from the parameters, e.g. ``2025-haidong``.
     notebooks : the folder holding the three notebooks; default ``notebooks/``.
     log : called with one line per stage; None for silence.
+    kernels : where the notebooks' kernels come from
+        (:mod:`analysis.pipeline.kernels`): default a fresh kernel per notebook; a
+        batch worker passes ``Warm`` kernels, kept from brief to brief.
+    cell_timeout : seconds a notebook cell may run before the run fails naming it;
+        None: no limit.
 
     Returns
     -------
@@ -139,10 +148,11 @@ def run(
     timings: dict[str, float] = {}
     nb_dir = Path(notebooks) if notebooks is not None else NOTEBOOKS
     _kernel_env()
+    source = kernels if kernels is not None else Fresh()
     # Kernels start (and the exporters import) on the other core while the parameters
     # are checked and papermill imports: start-up leaves the critical path.
     warm = ThreadPoolExecutor(max_workers=len(WRITING) + 2)
-    kernels = {nb: warm.submit(_start_kernel, nb_dir) for nb in (ANALYSIS, *WRITING)}
+    kernels = {nb: warm.submit(source.start, nb_dir, nb) for nb in (ANALYSIS, *WRITING)}
     warm.submit(_import_exporters)
     try:
         p = raw if isinstance(raw, Params) else prepare(raw)
@@ -154,7 +164,7 @@ def run(
         failed = out_root / f"{name}.failed"
         say(f"qifang run {name}: parameters checked ({timings['check']:.1f} s)")
         try:
-            _notebooks(nb_dir, work, p, timings, say, failed, kernels)
+            _notebooks(nb_dir, work, p, timings, say, failed, kernels, source, cell_timeout)
             _export(work, timings, say)
             timings["total"] = time.perf_counter() - started
             _manifest(work, p, nb_dir, timings)
@@ -165,9 +175,9 @@ def run(
     finally:
         # Kernels no notebook took (a run that stopped early), including those still
         # starting: wait for them, or they would outlive the run.
-        for k in kernels.values():
-            if k.exception() is None and k.result().has_kernel:
-                _stop_kernel(k.result())
+        for nb, k in kernels.items():
+            if k.exception() is None and not getattr(k.result(), "qifang_taken", False):
+                source.done(k.result(), nb, ok=True)
         warm.shutdown(wait=False)
     final = out_root / name
     _swap(work, final)
@@ -175,7 +185,9 @@ def run(
     return RunResult(final, p, timings)
 
 
-def _notebooks(nb_dir: Path, work: Path, p: Params, timings, say, failed, kernels) -> None:
+def _notebooks(
+    nb_dir: Path, work: Path, p: Params, timings, say, failed, kernels, source, cell_timeout
+) -> None:
     """The analysis notebook, then the brief and drafts notebooks side by side. These
     read only findings.json, so they start as soon as it is written, while the
     analysis notebook goes on with its tables and charts for researchers."""
@@ -183,8 +195,10 @@ def _notebooks(nb_dir: Path, work: Path, p: Params, timings, say, failed, kernel
     with ThreadPoolExecutor(max_workers=1 + len(WRITING)) as pool:
 
         def start(nb: str):
+            km = kernels[nb].result()
+            km.qifang_taken = True  # the notebook gives it back, whatever happens
             return pool.submit(
-                _execute, nb_dir / nb, work, p, timings, say, failed, kernels[nb].result()
+                _execute, nb_dir / nb, work, p, timings, say, failed, km, source, cell_timeout
             )
 
         analysis = start(ANALYSIS)
@@ -233,15 +247,25 @@ def _import_exporters() -> None:
 
 
 def _execute(
-    notebook: Path, work: Path, p: Params, timings: dict, say, failed: Path, km=None
+    notebook: Path,
+    work: Path,
+    p: Params,
+    timings: dict,
+    say,
+    failed: Path,
+    km=None,
+    kernels=None,
+    cell_timeout: float | None = None,
 ) -> None:
     import papermill as pm
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     if not notebook.is_file():
         raise RunError(f"notebook not found: {notebook}", "restore it from the repository")
     params = {**p.to_dict(), "out_dir": str(work)}
     start = time.perf_counter()
+    ok = False
     try:
         pm.execute_notebook(
             str(notebook),
@@ -256,7 +280,9 @@ def _execute(
             request_save_on_cell_execute=False,
             kernel_manager_class=_kernel_manager_class(),
             km=km,
+            execution_timeout=cell_timeout,
         )
+        ok = True
     except PapermillExecutionError as exc:
         source = " ".join(exc.source.strip().splitlines()[:1])[:80]
         raise RunError(
@@ -265,9 +291,23 @@ def _execute(
             f"the executed notebook is kept for debugging in {failed / notebook.name}; "
             "the last good brief is unchanged",
         ) from None
+    except CellTimeoutError as exc:
+        preview = str(exc).split("-------------------\n")
+        first = preview[1].strip().splitlines()[0][:80] if len(preview) > 1 else ""
+        raise RunError(
+            f"notebook {notebook.name} stopped: a cell ran longer than {cell_timeout:g} s "
+            f"(`{first}`)",
+            "allow more time (qifang batch --cell-timeout SECONDS) or make the cell faster; "
+            f"the executed notebook is kept in {failed / notebook.name}",
+        ) from None
+    except DeadKernelError:
+        raise KernelDiedError(
+            f"notebook {notebook.name}: its kernel died (out of memory, or killed)",
+            "check the machine's free memory and run again",
+        ) from None
     finally:
-        if km is not None and km.has_kernel:
-            _stop_kernel(km)  # nbclient leaves running a kernel it was given
+        if km is not None:  # nbclient leaves running a kernel it was given
+            (kernels or Fresh()).done(km, notebook.name, ok)
     timings[notebook.stem] = time.perf_counter() - start
     say(f"  {notebook.name}: {timings[notebook.stem]:.1f} s")
 
