@@ -31,10 +31,11 @@ def _notebook(*cells: str) -> nbformat.NotebookNode:
 
 
 def write_notebooks(
-    folder: Path, fail_in: str | None = None, fail_with: str | None = None
+    folder: Path, fail_in: str | None = None, extra: dict[str, list[str]] | None = None
 ) -> Path:
-    """Three notebooks with the pipeline's names; ``fail_in`` names one that raises, or
-    that runs the cell ``fail_with`` instead (e.g. one that fails for one size only)."""
+    """Three notebooks with the pipeline's names; ``fail_in`` names one that raises;
+    ``extra`` maps a notebook's name to cells added at its end (e.g. one that hangs)."""
+    folder = Path(folder).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     from findings_fixture import sample_findings
 
@@ -59,6 +60,7 @@ def write_notebooks(
         ("3-proposal-drafts.ipynb", drafts),
     ):
         if name == fail_in:
-            cells = [*cells[:1], fail_with or "x = 1\nraise ValueError('planted failure')"]
+            cells = [*cells[:1], "x = 1\nraise ValueError('planted failure')"]
+        cells = [*cells, *(extra or {}).get(name, [])]
         nbformat.write(_notebook(*cells), folder / name)
     return folder

@@ -27,7 +27,9 @@ DASK = Path(sys.executable).parent / "dask"
 @pytest.fixture(scope="module")
 def local_batch(tmp_path_factory):
     out = tmp_path_factory.mktemp("local")
-    return batch("region", {}, workers=2, only=list(REGIONS), out=out, progress=False, log=None)
+    return batch(
+        "region", {}, workers=2, only=list(REGIONS), out_root=out, progress=False, log=None
+    )
 
 
 def test_a_local_cluster_of_two_workers_makes_three_briefs(local_batch):
@@ -129,7 +131,7 @@ def test_a_worker_killed_mid_brief_on_a_real_cluster_loses_no_brief(
     address, caches = cluster
     monkeypatch.setenv("QIFANG_SCHEDULER", address)  # as `qifang batch` reads it
     lines: list[str] = []
-    job = start_batch("region", {}, only=list(REGIONS), out=tmp_path, log=lines.append)
+    job = start_batch("region", {}, only=list(REGIONS), out_root=tmp_path, log=lines.append)
     with Client(address, timeout="30s") as client:
         pids = client.run(os.getpid)
         victim = key = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -19,20 +20,38 @@ EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that a run stops its kernels and keeps the last
+    good brief on the way out."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_USAGE
+    previous = None
+    if args.command in ("run", "batch") and _main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.func(args)
     except QifangError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print(
+            "stopped" if isinstance(exc, Terminated) else "interrupted",
+            "(the last good brief, if any, is unchanged)"
+            if args.command in ("run", "batch")
+            else "",
+            file=sys.stderr,
+        )
+        return 143 if isinstance(exc, Terminated) else 130
     except Exception as exc:  # a bug, not bad input: say so, without a wall of traceback
         if os.environ.get("QIFANG_DEBUG"):
             raise
@@ -43,6 +62,15 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("-f", "--params-file", type=Path, help="parameters from a YAML file")
     r.add_argument("--name", help="the run folder's name (default from the parameters)")
     r.add_argument("--out", type=Path, default=None, help="where run folders go (briefs/)")
+    _runner_options(r)
     r.set_defaults(func=_run)
 
     b = sub.add_parser(
@@ -102,25 +131,32 @@ def _parser() -> argparse.ArgumentParser:
         help="a Dask scheduler to run on (default $QIFANG_SCHEDULER, else a local cluster)",
     )
     b.add_argument("--only", default=None, metavar="VALUE[,…]", help="only these values of --by")
-    b.add_argument(
-        "--cell-timeout",
-        type=float,
-        default=None,
-        metavar="SECONDS",
-        help="seconds a notebook cell may run (default 600; 0: no limit)",
-    )
     b.add_argument("assignments", nargs="*", metavar="NAME=VALUE", help="shared parameters")
     b.add_argument("-f", "--params-file", type=Path, help="parameters from a YAML file")
     b.add_argument("--name", help="the batch folder's name (default <wave>-by-<by>)")
     b.add_argument(
         "--out", default=None, help="where the batch folder goes: a folder or an fsspec URL"
     )
+    _runner_options(b)
     b.set_defaults(func=_batch)
 
     c = sub.add_parser("cache", help="the shared tables kept between runs: list or clear them")
     c.add_argument("action", choices=("list", "clear"), help="list the entries, or remove all")
     c.set_defaults(func=_cache)
     return p
+
+
+def _runner_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop when one notebook cell runs longer than this (1800)",
+    )
+    p.add_argument(
+        "--notebooks", type=Path, default=None, help="folder of the three notebooks (notebooks/)"
+    )
 
 
 def _params(args) -> dict:
@@ -134,23 +170,29 @@ def _params(args) -> dict:
 def _run(args) -> int:
     from analysis.pipeline.run import run
 
-    run(_params(args), out_root=args.out, name=args.name)
+    run(
+        _params(args),
+        out_root=args.out,
+        name=args.name,
+        notebooks=args.notebooks,
+        cell_timeout=args.cell_timeout,
+    )
     return 0
 
 
 def _batch(args) -> int:
-    from analysis.pipeline.batch import CELL_TIMEOUT, batch
+    from analysis.pipeline.batch import batch
 
-    timeout = CELL_TIMEOUT if args.cell_timeout is None else (args.cell_timeout or None)
     result = batch(
         [d.strip() for d in args.by.split(",")],
         _params(args),
         workers=args.workers,
         scheduler=args.scheduler,
-        out=args.out,
+        out_root=args.out,
         name=args.name,
         only=[v.strip() for v in args.only.split(",")] if args.only else None,
-        cell_timeout=timeout,
+        notebooks=args.notebooks,
+        cell_timeout=args.cell_timeout,
     )
     print(f"{len(result.done)} brief(s) in {result.seconds:.1f} s; index: {result.index}")
     for value, error in result.failed.items():

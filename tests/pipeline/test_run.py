@@ -48,9 +48,9 @@ def test_bad_parameters_stop_before_any_notebook_and_leave_no_kernel(
 
     start = runner._start_kernel
 
-    def slow_start(cwd):  # still starting when the parameters are found bad
+    def slow_start(cwd, sockets):  # still starting when the parameters are found bad
         time.sleep(1.5)
-        return start(cwd)
+        return start(cwd, sockets)
 
     monkeypatch.setattr(runner, "_start_kernel", slow_start)
     with pytest.raises(ParameterError, match="region='拉萨' is not in the data"):

@@ -13,18 +13,12 @@ from __future__ import annotations
 
 import html
 import json
-import shutil
-import uuid
+import time
 from pathlib import Path
 
-from analysis.errors import ParameterError
+from analysis.errors import ParameterError, clip
 from analysis.ingest.params import Params
-
-
-def _safe(name: str, what: str) -> str:
-    if not name or name in (".", "..") or Path(name).name != name or "\\" in name:
-        raise ParameterError(f"{what} {name!r} is not a folder name", "use letters, digits and -")
-    return name
+from analysis.pipeline import outdir
 
 
 def _is_url(out: str) -> bool:
@@ -32,49 +26,53 @@ def _is_url(out: str) -> bool:
 
 
 class Target:
-    """The batch folder: local (atomic swaps) or at an fsspec URL (manifest last)."""
+    """The batch folder: local (each brief claimed, locked and swapped in as by
+    ``qifang run``) or at an fsspec URL (manifest last). Checked when made, before
+    anything runs; :meth:`open` names the batch folder."""
 
-    def __init__(self, out, name: str):
+    def __init__(self, out_root):
         from analysis.pipeline.run import BRIEFS
 
-        _safe(name, "--name")
-        out = str(out) if out is not None else None
         self.fs = None
-        if out and _is_url(out):
+        self.url = str(out_root) if out_root is not None and _is_url(str(out_root)) else None
+        self.since = time.time()
+        if self.url is not None:
             import fsspec
 
             try:
-                self.fs, root = fsspec.core.url_to_fs(out)
+                self.fs, self.base = fsspec.core.url_to_fs(self.url)
             except (ImportError, ValueError) as exc:
                 raise ParameterError(
-                    f"--out {out}: {exc}",
+                    f"--out {clip(self.url)}: {exc}",
                     "install the fsspec package for that storage (e.g. s3fs for s3://)",
                 ) from None
-            self.root = f"{root.rstrip('/')}/{name}"
-            self.location = f"{out.rstrip('/')}/{name}"
-            self.fs.makedirs(self.root, exist_ok=True)
         else:
-            self.folder = (Path(out) if out else BRIEFS).absolute() / name
-            self.folder.mkdir(parents=True, exist_ok=True)
-            self.location = str(self.folder)
+            self.root = outdir.output_root(out_root, BRIEFS)
+
+    def open(self, name: str) -> None:
+        """Name the batch folder (checked; made when the first file is written)."""
+        outdir.safe_name(name)
+        if self.fs is not None:
+            self.base = f"{self.base.rstrip('/')}/{name}"
+            self.location: Path | str = f"{self.url.rstrip('/')}/{name}"
+        else:
+            self.folder = outdir.check_batch_folder(self.root / name)
+            self.location = self.folder
 
     def put(self, name: str, files: dict[str, bytes]) -> str:
         """Put a made brief in place, replacing the last one; returns where it is."""
-        from analysis.pipeline.run import _swap
-
-        _safe(name, "a brief's folder")
+        outdir.safe_name(name)
         if self.fs is None:
-            tmp = self.folder / f".{name}.tmp-{uuid.uuid4().hex[:8]}"
-            _write(tmp, files)
-            _swap(tmp, self.folder / name)
-            return str(self.folder / name)
-        final = f"{self.root}/{name}"
+            with outdir.claim(self.folder, name, self.since) as claim:
+                _write(claim.work, files)
+                return str(claim.publish())
+        final = f"{self.base}/{name}"
         if self.fs.exists(final):
             self.fs.rm(final, recursive=True)
         later = {k: v for k, v in files.items() if k == "manifest.json"}
         for rel, data in [*((k, v) for k, v in files.items() if k not in later), *later.items()]:
             self._pipe(f"{final}/{rel}", data)
-        failed = f"{self.root}/{name}.failed"
+        failed = f"{self.base}/{name}.failed"
         if self.fs.exists(failed):
             self.fs.rm(failed, recursive=True)
         return f"{self.location}/{name}"
@@ -82,27 +80,24 @@ class Target:
     def failed(self, name: str, files: dict[str, bytes]) -> str:
         """Keep a failed brief's notebooks beside the last good brief, for debugging;
         returns where."""
-        _safe(name, "a brief's folder")
+        outdir.safe_name(name)
         if self.fs is None:
-            folder = self.folder / f"{name}.failed"
-            if files:
-                tmp = self.folder / f".{name}.failed-{uuid.uuid4().hex[:8]}"
-                _write(tmp, files)
-                shutil.rmtree(folder, ignore_errors=True)
-                tmp.rename(folder)
-            return str(folder)
+            with outdir.claim(self.folder, name, self.since) as claim:
+                _write(claim.work, files)
+                return str(claim.keep_failed())
         for rel, data in files.items():
-            self._pipe(f"{self.root}/{name}.failed/{rel}", data)
+            self._pipe(f"{self.base}/{name}.failed/{rel}", data)
         return f"{self.location}/{name}.failed"
 
     def index(self, page: str) -> None:
         data = page.encode("utf-8")
         if self.fs is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
             tmp = self.folder / ".index.html.tmp"
             tmp.write_bytes(data)
             tmp.replace(self.folder / "index.html")
         else:
-            self._pipe(f"{self.root}/index.html", data)
+            self._pipe(f"{self.base}/index.html", data)
 
     def _pipe(self, path: str, data: bytes) -> None:
         if ".." in path.split("/"):
@@ -179,6 +174,7 @@ def index_page(dims: list[str], inst, base: Params, jobs, rows: dict[str, str]) 
     body = "".join(rows[j.label] for j in jobs if j.label in rows)
     return (
         "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'/>"
+        f"<meta name='generator' content='{outdir.BATCH_MARK}'/>"
         f"<title>{html.escape(title)}</title><style>{brief_css()}</style></head><body>"
         f"<main class='brief'><h1>{html.escape(title)}</h1>"
         "<table><thead><tr><th>" + html.escape(by_zh) + "</th>"

@@ -46,6 +46,8 @@ def brief(
     pool = _pool(batch_id)
     started, reused = pool.started, pool.reused
     report = {"name": name, "worker": _address(), "error": "", "files": {}}
+    stop = threading.Event()
+    threading.Thread(target=_watch, args=(_task(), pool, stop), daemon=True).start()
     try:
         try:
             result = run(
@@ -67,7 +69,33 @@ def brief(
         report["kernels"] = {"started": pool.started - started, "reused": pool.reused - reused}
         return report
     finally:
+        stop.set()
         shutil.rmtree(out, ignore_errors=True)
+
+
+def _task() -> str | None:
+    try:
+        from distributed import get_worker
+
+        return get_worker().get_current_task()
+    except (ImportError, ValueError):
+        return None
+
+
+def _watch(key: str | None, pool, stop: threading.Event) -> None:
+    """Stop the brief at once when its task is cancelled (Ctrl-C on the client, or the
+    desk's cancel button): Dask cannot interrupt a running task, but its kernels can be
+    killed, and the run then ends."""
+    if key is None:
+        return
+    from distributed import get_worker
+
+    worker = get_worker()
+    while not stop.wait(0.5):
+        ts = worker.state.tasks.get(key)
+        if ts is None or ts.state in ("cancelled", "released", "forgotten"):
+            pool.kill_busy()
+            return
 
 
 def close(batch_id: str | None = None) -> int:

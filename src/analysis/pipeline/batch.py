@@ -39,13 +39,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analysis.errors import ClusterError, ParameterError
+from analysis.errors import ClusterError, ParameterError, QifangError
 from analysis.ingest.params import Params, against_data, check
-from analysis.pipeline import _outputs
+from analysis.pipeline import _outputs, outdir
 from analysis.pipeline.run import ANALYSIS, NOTEBOOKS, WRITING, prepare_with_data, slug
 
 BY = ("region", "industry", "size")
-CELL_TIMEOUT = 600  # seconds a notebook cell may run in a batch
 RETRIES = 2
 WAIT_FOR_WORKERS = 60  # seconds a batch waits for the first worker of a cluster
 
@@ -71,7 +70,7 @@ class BatchResult:
     the cell and the error.
     """
 
-    folder: str  # a local folder, or the URL given as out
+    folder: Path | str  # a local folder, or under the URL given as out_root
     done: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
@@ -81,7 +80,9 @@ class BatchResult:
     kernels: dict[str, int] = field(default_factory=dict)  # started / reused, all briefs
 
     @property
-    def index(self) -> str:
+    def index(self) -> Path | str:
+        if isinstance(self.folder, Path):
+            return self.folder / "index.html"
         return f"{self.folder}/index.html"
 
 
@@ -166,11 +167,11 @@ def batch(
     *,
     workers: int | None = None,
     scheduler: str | None = None,
-    out: str | Path | None = None,
+    out_root: str | Path | None = None,
     name: str | None = None,
     only: list[str] | None = None,
     notebooks: str | Path | None = None,
-    cell_timeout: float | None = CELL_TIMEOUT,
+    cell_timeout: float | None = None,
     progress: bool = True,
     log: Callable[[str], None] | None = print,
 ) -> BatchResult:
@@ -185,12 +186,15 @@ def batch(
     workers : workers of the local cluster (default 2); not with ``scheduler``.
     scheduler : a Dask scheduler's address (``tcp://host:8786``); default
         ``$QIFANG_SCHEDULER``, else a local cluster.
-    out : where the batch folder goes: a folder (default ``briefs/``), or an fsspec
-        URL (``s3://bucket/briefs``, ``file:///shared/briefs``).
-    name : the batch folder's name; default ``<wave>-by-<by>``.
+    out_root : where the batch folder goes: a folder (default ``briefs/``), or an
+        fsspec URL (``s3://bucket/briefs``, ``file:///shared/briefs``).
+    name : the batch folder's name; default ``<wave>-by-<by>``. An existing folder is
+        written into only if it is a batch folder
+        (:func:`analysis.pipeline.outdir.check_batch_folder`).
     only : make only these values of ``by`` (names or codes, as a parameter takes).
     notebooks : the folder of the three notebooks; default ``notebooks/``.
-    cell_timeout : seconds a cell may run before its brief fails; None: no limit.
+    cell_timeout : seconds a cell may run before its brief fails; default that of
+        :func:`~analysis.pipeline.run.run`.
     progress : show a progress bar over finished briefs.
     log : called with a line when the batch starts (the cluster, its dashboard).
 
@@ -202,6 +206,8 @@ def batch(
     ------
     ParameterError
         A bad ``by``, ``only``, ``workers`` or shared parameter, before any brief runs.
+    OutputFolderError
+        An unsafe name, or a folder that is not a batch folder, before any brief runs.
     ClusterError
         The scheduler cannot be reached, or none of its workers can run a brief.
     KeyboardInterrupt
@@ -212,7 +218,7 @@ def batch(
         raw,
         workers=workers,
         scheduler=scheduler,
-        out=out,
+        out_root=out_root,
         name=name,
         only=only,
         notebooks=notebooks,
@@ -236,11 +242,11 @@ def _run(
     *,
     workers=None,
     scheduler=None,
-    out=None,
+    out_root=None,
     name=None,
     only=None,
     notebooks=None,
-    cell_timeout=CELL_TIMEOUT,
+    cell_timeout=None,
     bar=False,
     log=None,
     cancel: threading.Event | None = None,
@@ -263,6 +269,9 @@ def _run(
     workers = 2 if workers is None else workers
     if workers < 1:
         raise ParameterError(f"--workers {workers} must be at least 1", "use e.g. --workers 2")
+    target = _outputs.Target(out_root)  # checked before anything runs
+    if name is not None:
+        target.open(name)
     raw = dict(raw or {})
     for d in dims:
         if raw.get(d) not in (None, ""):
@@ -275,7 +284,8 @@ def _run(
     jobs = _jobs(dims, raw, base, tables, only, batch_id)
     nb_dir = Path(notebooks) if notebooks is not None else NOTEBOOKS
     bundle = _bundle(base, tables, nb_dir, batch_id)
-    target = _outputs.Target(out, name or f"{base.wave}-by-{'-'.join(dims)}")
+    if name is None:
+        target.open(f"{base.wave}-by-{'-'.join(dims)}")
     started = time.perf_counter()
     done: dict[str, str] = {}
     failed: dict[str, str] = {}
@@ -371,7 +381,7 @@ def _jobs(dims: list[str], raw: dict, base: Params, tables, only, batch_id: str)
         p = against_data(check({**raw, **values}), visits, inst)
         label = " · ".join(c.label.zh for c in combo)
         key = f"brief-{p.wave}-{'-'.join(c.label.zh for c in combo)}-{batch_id[:8]}"
-        jobs.append(_Job(label, key, slug(p), p))
+        jobs.append(_Job(label, key, outdir.safe_name(slug(p), "a brief's folder name"), p))
     return jobs
 
 
@@ -449,13 +459,21 @@ def _collect(future, job: _Job, target, base, done, failed, rows, kernels) -> bo
         kernels[k] = kernels.get(k, 0) + n
     if result["status"] != "ok":
         # the failed run's notebooks are kept here, not in the worker's scratch folder
-        kept = target.failed(job.name, result["files"])
+        try:
+            kept = target.failed(job.name, result["files"])
+        except QifangError:
+            kept = "(not kept)"
         error = result["error"].replace(result.get("failed_at") or "\0", kept)
         failed[job.label] = error
         rows[job.label] = _outputs.failed_row(job.label, error)
         return False
     files = _outputs.restore_paths(result["files"], base)
-    done[job.label] = target.put(job.name, files)
+    try:
+        done[job.label] = target.put(job.name, files)
+    except QifangError as exc:  # e.g. someone else's folder of that name: the others go on
+        failed[job.label] = str(exc)
+        rows[job.label] = _outputs.failed_row(job.label, str(exc))
+        return False
     rows[job.label] = _outputs.index_row(job.label, job.name, files["findings.json"])
     return True
 

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import os
+import shutil
+import tempfile
 import threading
 from pathlib import Path
 
@@ -29,16 +32,20 @@ RESET = (
     "__plt.close('all')\n"
     "del __plt\n"
 )
-RESET_TIMEOUT = 30  # seconds
+RESET_TIMEOUT = 10  # seconds
 
 
 class Fresh:
-    """A kernel per notebook per run: started ahead of it, stopped after it."""
+    """A kernel per notebook per run: started ahead of it, stopped after it; its
+    sockets in the run's private folder."""
+
+    def __init__(self, sockets: Path | None):
+        self.sockets = sockets
 
     def start(self, cwd: Path, notebook: str):
         from analysis.pipeline.run import _start_kernel
 
-        km = _start_kernel(cwd)
+        km = _start_kernel(cwd, self.sockets)
         km.qifang_cwd = str(cwd)
         km.qifang_taken = False  # set by the run whose notebook takes it
         return km
@@ -53,15 +60,18 @@ class Fresh:
 class Warm(Fresh):
     """Kernels kept between the briefs of one batch in this process.
 
-    Thread-safe. ``close()`` stops every idle kernel; it also runs at exit, and after
-    ``idle`` seconds without a brief (a batch whose client went away).
+    Thread-safe. The kernels' sockets are in a private folder (0700) of the pool.
+    ``close()`` stops every idle kernel and removes that folder; it also runs at exit,
+    and after ``idle`` seconds without a brief (a batch whose client went away).
     """
 
     def __init__(self, idle: float = 600.0):
+        super().__init__(Path(tempfile.mkdtemp(prefix=f"qifang-{os.getpid()}-")))
         self._lock = threading.Lock()
         self._idle: dict[tuple[str, str], list] = {}
         self._timeout = idle
         self._timer: threading.Timer | None = None
+        self._busy: set = set()  # kernels a brief holds now
         self.started = 0  # kernels started, for tests and the benchmark
         self.reused = 0
         atexit.register(self.close)
@@ -77,14 +87,21 @@ class Warm(Fresh):
                 if km.has_kernel and _alive(km):
                     self.reused += 1
                     km.qifang_taken = False
+                    self._busy.add(km)
                     return km
                 super().done(km, notebook, ok=False)
             self.started += 1
-        return super().start(cwd, notebook)
+        self.sockets.mkdir(mode=0o700, exist_ok=True)  # closed while idle: made again
+        km = super().start(cwd, notebook)
+        with self._lock:
+            self._busy.add(km)
+        return km
 
     def done(self, km, notebook: str, ok: bool) -> None:
+        with self._lock:
+            self._busy.discard(km)
         _stop_extra_clients(km)
-        if not ok or not km.has_kernel or not _reset(km):
+        if not ok or not km.has_kernel or not _running(km) or not _reset(km):
             super().done(km, notebook, ok=False)
             return
         with self._lock:
@@ -105,6 +122,18 @@ class Warm(Fresh):
         for km, nb in kernels:
             with contextlib.suppress(Exception):  # a kernel already gone
                 Fresh.done(self, km, nb, ok=False)
+        shutil.rmtree(self.sockets, ignore_errors=True)
+
+    def kill_busy(self) -> int:
+        """Kill the kernels a brief holds now (its task was cancelled): the brief then
+        ends at once. Returns how many."""
+        from analysis.pipeline._kernel import kill_now
+
+        with self._lock:
+            busy = list(self._busy)
+        for km in busy:
+            kill_now(km)
+        return len(busy)
 
     @property
     def idle(self) -> int:
@@ -114,6 +143,12 @@ class Warm(Fresh):
 
 def _cwd(km) -> str:
     return str(getattr(km, "qifang_cwd", ""))
+
+
+def _running(km) -> bool:
+    """Whether the kernel's process is still there (a killed one is not reset)."""
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+    return process is not None and process.poll() is None
 
 
 def _alive(km) -> bool:
