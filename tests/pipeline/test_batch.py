@@ -103,9 +103,8 @@ def test_a_dead_kernel_is_retried_twice_a_slow_cell_times_out_to_an_fsspec_url(t
     )
     assert set(result.done) == {"小型"} and set(result.failed) == {"大型", "中型"}
     assert deaths.read_text() == "xxx"  # tried, then retried twice
-    assert result.failed["大型"] == (
-        "KernelDiedError: notebook 3-proposal-drafts.ipynb: its kernel died (out of memory, "
-        "or killed) — check the machine's free memory and run again"
+    assert result.failed["大型"].startswith(
+        "KernelDiedError: notebook 3-proposal-drafts.ipynb: its Python kernel died"
     )
     timeout = result.failed["中型"]
     assert timeout.startswith(
@@ -119,7 +118,7 @@ def test_a_dead_kernel_is_retried_twice_a_slow_cell_times_out_to_an_fsspec_url(t
         "findings.json",
         "manifest.json",
     }
-    assert (folder / "2025-all-medium.failed" / "3-proposal-drafts.ipynb").is_file()
+    assert (folder / "2025-all-medium.failed" / "1-survey-analysis.ipynb").is_file()
     assert "2025-all-small/brief.html" in (folder / "index.html").read_text(encoding="utf-8")
 
 

@@ -47,7 +47,7 @@ def brief(
     started, reused = pool.started, pool.reused
     report = {"name": name, "worker": _address(), "error": "", "files": {}}
     stop = threading.Event()
-    threading.Thread(target=_watch, args=(_task(), pool, stop), daemon=True).start()
+    threading.Thread(target=_watch, args=(*_task(), pool, stop), daemon=True).start()
     try:
         try:
             result = run(
@@ -73,24 +73,24 @@ def brief(
         shutil.rmtree(out, ignore_errors=True)
 
 
-def _task() -> str | None:
+def _task() -> tuple:
+    """This worker and the key of the task running in this thread (None, None outside
+    a worker)."""
     try:
         from distributed import get_worker
 
-        return get_worker().get_current_task()
+        worker = get_worker()
+        return worker, worker.get_current_task()
     except (ImportError, ValueError):
-        return None
+        return None, None
 
 
-def _watch(key: str | None, pool, stop: threading.Event) -> None:
+def _watch(worker, key, pool, stop: threading.Event) -> None:
     """Stop the brief at once when its task is cancelled (Ctrl-C on the client, or the
     desk's cancel button): Dask cannot interrupt a running task, but its kernels can be
     killed, and the run then ends."""
     if key is None:
         return
-    from distributed import get_worker
-
-    worker = get_worker()
     while not stop.wait(0.5):
         ts = worker.state.tasks.get(key)
         if ts is None or ts.state in ("cancelled", "released", "forgotten"):
@@ -181,3 +181,11 @@ def _files(folder: Path) -> dict[str, bytes]:
     }
 
 
+def dask_setup(worker) -> None:
+    """Preloaded into the workers of a batch's local cluster. They share the terminal
+    of the batch: Ctrl-C there reaches them too. They ignore it, and the batch's own
+    process, which gets it as well, cancels the briefs and stops the cluster."""
+    import signal
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)

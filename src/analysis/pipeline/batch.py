@@ -32,6 +32,7 @@ import itertools
 import logging
 import os
 import queue
+import signal
 import threading
 import time
 import uuid
@@ -293,57 +294,52 @@ def _run(
     kernels = {"started": 0, "reused": 0}
     total = len(jobs)
     report = on_progress or (lambda _p: None)
-    cancelled = False
-    client, cluster, dashboard = _connect(scheduler, workers, say)
-    report(Progress(0, 0, total))
-    progress_bar = _bar(total, bar)
-    try:
-        data = client.scatter(bundle, broadcast=True, hash=False)
-        futures = {
-            client.submit(
-                _brief_task,
-                {**job.params.to_dict()},
-                data,
-                job.name,
-                bundle["batch"],
-                cell_timeout,
-                key=job.key,
-                retries=RETRIES,
-                resources={"KERNEL": 1},
-                pure=False,
-            ): job
-            for job in jobs
-        }
-        finished: queue.SimpleQueue = queue.SimpleQueue()
-        for f in futures:
-            f.add_done_callback(finished.put)
-        pending = set(futures)
-        while pending:
-            if cancel is not None and cancel.is_set():
-                client.cancel(list(pending), force=True)
-                cancelled = True
-                break
-            try:
-                future = finished.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            pending.discard(future)
-            job = futures.pop(future)
-            ok = _collect(future, job, target, base, done, failed, rows, kernels)
-            del future
-            progress_bar.update(1)
-            if failed:
-                progress_bar.set_postfix_str(f"{len(failed)} failed")
-            report(Progress(len(done) + len(failed), len(failed), total, job.label, ok))
-    except BaseException:
-        cancelled = True
-        client.cancel([f for f in futures] if "futures" in locals() else [], force=True)
-        raise
-    finally:
-        progress_bar.close()
-        _close(client, cluster, bundle["batch"])
-        if done or failed:
-            target.index(_outputs.index_page(dims, tables.instrument, base, jobs, rows))
+    cancel = cancel if cancel is not None else threading.Event()
+    futures: dict = {}
+    with _signals_cancel(cancel) as interrupted:
+        client, cluster, dashboard = _connect(scheduler, workers, say)
+        report(Progress(0, 0, total))
+        progress_bar = _bar(total, bar)
+        try:
+            data = client.scatter(bundle, broadcast=True, hash=False)
+            for job in jobs:
+                future = client.submit(
+                    _brief_task,
+                    job.params.to_dict(),
+                    data,
+                    job.name,
+                    bundle["batch"],
+                    cell_timeout,
+                    key=job.key,
+                    retries=RETRIES,
+                    resources={"KERNEL": 1},
+                    pure=False,
+                )
+                futures[future] = job
+            finished: queue.SimpleQueue = queue.SimpleQueue()
+            for f in futures:
+                f.add_done_callback(finished.put)
+            while futures and not cancel.is_set():
+                try:
+                    future = finished.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                job = futures.pop(future)
+                ok = _collect(future, job, target, base, done, failed, rows, kernels)
+                del future
+                progress_bar.update(1)
+                if failed:
+                    progress_bar.set_postfix_str(f"{len(failed)} failed")
+                report(Progress(len(done) + len(failed), len(failed), total, job.label, ok))
+        finally:
+            if futures:  # cancelled, or stopped by an error: queued briefs never start
+                client.cancel(list(futures), force=True)
+            progress_bar.close()
+            _close(client, cluster, bundle["batch"])
+            if done or failed:
+                target.index(_outputs.index_page(dims, tables.instrument, base, jobs, rows))
+    if interrupted:
+        _raise_again(interrupted[0])
     return BatchResult(
         target.location,
         done,
@@ -351,9 +347,39 @@ def _run(
         time.perf_counter() - started,
         tables.key,
         dashboard,
-        cancelled,
+        bool(futures),
         kernels,
     )
+
+
+@contextlib.contextmanager
+def _signals_cancel(cancel: threading.Event):
+    """While the cluster runs, Ctrl-C and SIGTERM cancel the batch instead of raising
+    wherever the main thread happens to be (inside Dask's own code, a KeyboardInterrupt
+    can be swallowed). Yields the signals received; the caller raises them again once
+    the cluster is stopped."""
+    got: list = []
+    if threading.current_thread() is not threading.main_thread():
+        yield got
+        return
+
+    def handler(signum, frame):
+        got.append((signum, before.get(signum)))
+        cancel.set()
+
+    before = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield got
+    finally:
+        for s, h in before.items():
+            signal.signal(s, h)
+
+
+def _raise_again(received) -> None:
+    signum, previous = received
+    if callable(previous):
+        previous(signum, None)  # Ctrl-C: KeyboardInterrupt; the command line's SIGTERM
+    raise KeyboardInterrupt
 
 
 def _brief_task(params, bundle, name, batch_id, cell_timeout):
@@ -502,7 +528,10 @@ def _connect(scheduler: str | None, workers: int, say):
             # any free port, on this machine only (its HTTP server runs in any case)
             dashboard_address="127.0.0.1:0",
             resources={"KERNEL": 1},
-            silence_logs=logging.ERROR,
+            preload=["analysis.pipeline._worker"],  # Ctrl-C is for this process only
+            # what goes wrong is reported per brief; Dask's own messages about workers
+            # that a Ctrl-C or a killed kernel takes down are noise on the terminal
+            silence_logs=logging.CRITICAL,
         )
         client = Client(cluster)
         where = f"local cluster, {workers} worker{'s' if workers > 1 else ''}"

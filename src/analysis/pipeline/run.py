@@ -373,7 +373,13 @@ def _said_by_us(record) -> bool:
     """Drop nbclient's (and its event loop's) log lines about a dead or timed-out kernel:
     the RunError (or the interrupt) that follows says it, with what to do."""
     return not str(record.msg).startswith(
-        ("Kernel died", "Timeout waiting", "Interrupting", "Task was destroyed")
+        (
+            "Kernel died",
+            "Timeout waiting",
+            "Interrupting",
+            "Task was destroyed",
+            "Error occurred while starting new kernel client",
+        )
     )
 
 
