@@ -143,6 +143,60 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("cache", help="the shared tables kept between runs: list or clear them")
     c.add_argument("action", choices=("list", "clear"), help="list the entries, or remove all")
     c.set_defaults(func=_cache)
+
+    d = sub.add_parser("serve", help="the office desk in the browser (upload, run, download)")
+    d.add_argument(
+        "--data",
+        type=Path,
+        default=Path("desk-data"),
+        help="the desk's data folder (default desk-data)",
+    )
+    d.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only)",
+    )
+    d.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    d.add_argument("--runners", type=int, default=1, help="jobs run at once (default 1)")
+    d.add_argument(
+        "--max-upload",
+        type=int,
+        default=200,
+        metavar="MB",
+        help="largest upload accepted, in MB (default 200)",
+    )
+    d.add_argument(
+        "--notebooks", type=Path, default=None, help="run these notebooks instead of the project's"
+    )
+    d.add_argument(
+        "--sample",
+        action="store_true",
+        help="add the bundled sample as a dataset and a first admin account",
+    )
+    d.add_argument(
+        "--secure-cookies",
+        action="store_true",
+        help="session cookie over HTTPS only (behind a TLS reverse proxy)",
+    )
+    d.set_defaults(func=_serve)
+
+    u = sub.add_parser("user", help="desk accounts")
+    usub = u.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    ua = usub.add_parser("add", help="add an account, or reset its role and password")
+    ua.add_argument("name")
+    ua.add_argument("--role", choices=("staff", "admin"), default="staff")
+    ua.add_argument(
+        "--data",
+        type=Path,
+        default=Path("desk-data"),
+        help="the desk's data folder (default desk-data)",
+    )
+    ua.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input instead of asking",
+    )
+    ua.set_defaults(func=_user_add)
     return p
 
 
@@ -223,6 +277,40 @@ def _cache(args) -> int:
 
 def _entries(n: int) -> str:
     return f"{n} entr{'y' if n == 1 else 'ies'}"
+
+def _serve(args) -> int:
+    from analysis.desk.serve import serve
+
+    serve(
+        args.data,
+        host=args.host,
+        port=args.port,
+        runners=args.runners,
+        max_upload_mb=args.max_upload,
+        notebooks=args.notebooks,
+        sample=args.sample,
+        secure_cookies=args.secure_cookies,
+    )
+    return 0
+
+
+def _user_add(args) -> int:
+    import getpass
+
+    from analysis.desk import users
+    from analysis.desk.config import open_desk
+
+    desk = open_desk(args.data)
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            raise QifangError("the two passwords differ", "type the same password twice")
+    replace = users.get_by_name(desk.db, args.name) is not None
+    user = users.add(desk.db, args.name, args.role, password, replace=replace)
+    print(f"{'reset' if replace else 'added'} {user.name} ({user.role}) in {desk.data}")
+    return 0
 
 
 def _sample(args) -> int:

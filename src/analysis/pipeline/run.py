@@ -59,6 +59,18 @@ PACKAGES = (
 
 
 @dataclass(frozen=True)
+class Step:
+    """Where a run is, for a progress display: ``stage`` is ``check``, ``notebook``
+    (with the notebook, the 1-based cell about to run and the cell count), ``export``
+    or ``done``."""
+
+    stage: str
+    notebook: str = ""
+    cell: int = 0
+    cells: int = 0
+
+
+@dataclass(frozen=True)
 class RunResult:
     """A finished run: its folder, the checked parameters and where the time went."""
 
@@ -112,6 +124,7 @@ def run(
     log: Callable[[str], None] | None = print,
     cell_timeout: float | None = None,
     kernels=None,
+    progress: Callable[[Step], None] | None = None,
 ) -> RunResult:
     """Run the pipeline once and write ``<out_root>/<name>/``.
 
@@ -133,6 +146,8 @@ def run(
     kernels : where the notebooks' kernels come from (:mod:`analysis.pipeline.kernels`):
         default a fresh kernel per notebook, stopped after it; a batch worker passes
         ``Warm`` kernels, kept from brief to brief.
+    progress : called with a :class:`Step` before each cell of each notebook and at
+        each stage (from the runner's threads: keep it short and thread-safe).
 
     Returns
     -------
@@ -160,6 +175,7 @@ def run(
     '2025-haidong'
     """
     say = log or (lambda _msg: None)
+    tell = progress or (lambda _step: None)
     started = time.perf_counter()
     since = time.time()
     timings: dict[str, float] = {}
@@ -183,6 +199,7 @@ def run(
         kernels = {nb: warm.submit(source.start, nb_dir, nb) for nb in (ANALYSIS, *WRITING)}
         warm.submit(_import_exporters)
         try:
+            tell(Step("check"))
             p = raw if isinstance(raw, Params) else prepare(raw)
             timings["check"] = time.perf_counter() - started
             if name is None:
@@ -197,7 +214,10 @@ def run(
             with outdir.claim(root, name, since) as out:
                 say(f"qifang run {name}: parameters checked ({timings['check']:.1f} s)")
                 try:
-                    _notebooks(nb_dir, out, p, timings, say, kernels, source, cell_timeout)
+                    _notebooks(
+                        nb_dir, out, p, timings, say, kernels, source, cell_timeout, tell
+                    )
+                    tell(Step("export"))
                     _export(out.work, timings, say)
                     timings["total"] = time.perf_counter() - started
                     _manifest(out.work, p, nb_dir, timings)
@@ -206,6 +226,7 @@ def run(
                     out.keep_failed()
                     raise
                 final = out.publish()
+                tell(Step("done"))
         finally:
             # Kernels no notebook took (a run that stopped early), including those still
             # starting: wait for them, or they would outlive the run.
@@ -217,7 +238,9 @@ def run(
     return RunResult(final, p, timings)
 
 
-def _notebooks(nb_dir: Path, out, p: Params, timings, say, kernels, source, cell_timeout) -> None:
+def _notebooks(
+    nb_dir: Path, out, p: Params, timings, say, kernels, source, cell_timeout, tell=None
+) -> None:
     """The analysis notebook, then the brief and drafts notebooks side by side. These
     read only findings.json, so they start as soon as it is written, while the
     analysis notebook goes on with its tables and charts for researchers."""
@@ -230,7 +253,17 @@ def _notebooks(nb_dir: Path, out, p: Params, timings, say, kernels, source, cell
         km = kernels[nb].result()
         km.qifang_taken = True  # its notebook gives it back, whatever happens
         job = pool.submit(
-            _execute, nb_dir / nb, work, p, timings, say, out.failed, km, cell_timeout, source
+            _execute,
+            nb_dir / nb,
+            work,
+            p,
+            timings,
+            say,
+            out.failed,
+            km,
+            cell_timeout,
+            source,
+            tell,
         )
         jobs.append(job)
         return job
@@ -312,6 +345,7 @@ def _execute(
     km=None,
     cell_timeout: float = CELL_TIMEOUT,
     kernels=None,
+    tell=None,
 ) -> None:
     import papermill as pm
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -322,6 +356,16 @@ def _execute(
     logging.getLogger("papermill").addFilter(_said_by_us)
     logging.getLogger("asyncio").addFilter(_said_by_us)
     params = {**p.to_dict(), "out_dir": str(work)}
+    hooks = {}
+    if tell is not None:
+        import nbformat
+
+        cells = len(nbformat.read(notebook, as_version=4).cells) + 1  # + injected parameters
+
+        def on_cell_start(cell, cell_index):
+            tell(Step("notebook", notebook.name, cell_index + 1, cells))
+
+        hooks["on_cell_start"] = on_cell_start
     start = time.perf_counter()
     kept = f"the executed notebook is kept for debugging in {failed / notebook.name}"
     ok = False
@@ -339,6 +383,7 @@ def _execute(
             request_save_on_cell_execute=False,
             kernel_manager_class=_kernel_manager_class(),
             km=km,
+            **hooks,
         )
         ok = True
     except PapermillExecutionError as exc:
