@@ -498,6 +498,16 @@ def _export(work: Path, timings: dict, say) -> None:
     say(f"  brief.html {timings['export_html']:.1f} s, brief.pdf {timings['export_pdf']:.1f} s")
 
 
+def _cache_entry(p) -> dict:
+    """A brief's manifest names the entry of shared tables its notebooks loaded
+    (:mod:`analysis.survey.cache`); other runs (results) have none."""
+    if not isinstance(p, Params):
+        return {}
+    from analysis.survey import cache
+
+    return {"cache": {"key": cache.key(p)}}
+
+
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version(), "qifang": _version("qifang")}
     out.update({name: _version(name) for name in PACKAGES})
@@ -511,15 +521,26 @@ def _version(name: str) -> str:
         return "not installed"
 
 
-def _manifest(work: Path, p: Params, nb_dir: Path, timings: dict) -> None:
-    from analysis.survey import cache
+INPUTS = ("visits", "requests", "frame", "instrument", "rules", "coding")
 
-    inputs = {}
-    for name in ("visits", "requests", "frame", "instrument", "rules", "coding"):
+
+def _manifest(
+    work: Path,
+    p,
+    nb_dir: Path,
+    timings: dict,
+    inputs: tuple[str, ...] = INPUTS,
+    run_notebooks: tuple[str, ...] = (ANALYSIS, *WRITING),
+) -> None:
+    """manifest.json: the parameters, the SHA-256 of every input, notebook and output,
+    package versions and timings."""
+    hashes = {}
+    for name in inputs:
         path = getattr(p, name)
         if path:
-            inputs[name] = {"path": path, "sha256": sha256(path)}
-    notebooks = {nb: {"sha256": sha256(nb_dir / nb)} for nb in (ANALYSIS, *WRITING)}
+            hashes[name] = {"path": path, "sha256": sha256(path)}
+    inputs = hashes
+    notebooks = {nb: {"sha256": sha256(nb_dir / nb)} for nb in run_notebooks}
     outputs = {
         str(f.relative_to(work)): {"bytes": f.stat().st_size, "sha256": sha256(f)}
         for f in sorted(work.rglob("*"))
@@ -530,8 +551,7 @@ def _manifest(work: Path, p: Params, nb_dir: Path, timings: dict) -> None:
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "parameters": p.to_dict(),
         "inputs": inputs,
-        # the shared tables the notebooks loaded (analysis.survey.cache)
-        "cache": {"key": cache.key(p)},
+        **_cache_entry(p),
         "notebooks": notebooks,
         "outputs": outputs,
         "packages": _versions(),
