@@ -114,13 +114,14 @@ def close(batch_id: str | None = None) -> int:
 
 def _pool(batch_id: str):
     from analysis.pipeline.kernels import Warm
+    from analysis.pipeline.run import _start_kernel, _stop_kernel
 
     with _lock:
         stale = [b for b in _pools if b != batch_id]  # a batch whose client went away
         old = [_pools.pop(b) for b in stale]
         pool = _pools.get(batch_id)
         if pool is None:
-            pool = _pools[batch_id] = Warm()
+            pool = _pools[batch_id] = Warm(_start_kernel, _stop_kernel)
     for p in old:
         p.close()
     return pool

@@ -23,6 +23,7 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 # Run in a warm kernel between two briefs: nothing of the last brief stays visible.
@@ -37,24 +38,23 @@ RESET_TIMEOUT = 10  # seconds
 
 class Fresh:
     """A kernel per notebook per run: started ahead of it, stopped after it; its
-    sockets in the run's private folder."""
+    sockets in the run's private folder. ``start(cwd, sockets)`` and ``stop(km)`` are
+    the runner's (:mod:`analysis.pipeline.run`)."""
 
-    def __init__(self, sockets: Path | None):
+    def __init__(self, sockets: Path | None, start: Callable, stop: Callable):
         self.sockets = sockets
+        self._start = start
+        self._stop = stop
 
     def start(self, cwd: Path, notebook: str):
-        from analysis.pipeline.run import _start_kernel
-
-        km = _start_kernel(cwd, self.sockets)
+        km = self._start(cwd, self.sockets)
         km.qifang_cwd = str(cwd)
         km.qifang_taken = False  # set by the run whose notebook takes it
         return km
 
     def done(self, km, notebook: str, ok: bool) -> None:
-        from analysis.pipeline.run import _stop_kernel
-
         if km.has_kernel:
-            _stop_kernel(km)
+            self._stop(km)
 
 
 class Warm(Fresh):
@@ -65,8 +65,8 @@ class Warm(Fresh):
     and after ``idle`` seconds without a brief (a batch whose client went away).
     """
 
-    def __init__(self, idle: float = 600.0):
-        super().__init__(Path(tempfile.mkdtemp(prefix=f"qifang-{os.getpid()}-")))
+    def __init__(self, start: Callable, stop: Callable, idle: float = 600.0):
+        super().__init__(Path(tempfile.mkdtemp(prefix=f"qifang-{os.getpid()}-")), start, stop)
         self._lock = threading.Lock()
         self._idle: dict[tuple[str, str], list] = {}
         self._timeout = idle

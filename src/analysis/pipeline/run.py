@@ -192,7 +192,7 @@ def run(
         )
     nb_dir = (Path(notebooks) if notebooks is not None else NOTEBOOKS).resolve()
     with _kernel.socket_folder() as sockets:
-        source = kernels if kernels is not None else Fresh(sockets)
+        source = kernels if kernels is not None else Fresh(sockets, _start_kernel, _stop_kernel)
         # Kernels start (and the exporters import) on the other core while the parameters
         # are checked and papermill imports: start-up leaves the critical path.
         warm = ThreadPoolExecutor(max_workers=len(WRITING) + 2)
@@ -409,7 +409,7 @@ def _execute(
         ) from None
     finally:
         if km is not None:  # nbclient leaves running a kernel it was given
-            (kernels or Fresh(None)).done(km, notebook.name, ok)
+            (kernels or Fresh(None, _start_kernel, _stop_kernel)).done(km, notebook.name, ok)
     timings[notebook.stem] = time.perf_counter() - start
     say(f"  {notebook.name}: {timings[notebook.stem]:.1f} s")
 
