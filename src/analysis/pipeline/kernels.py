@@ -101,7 +101,7 @@ class Warm(Fresh):
         with self._lock:
             self._busy.discard(km)
         _stop_extra_clients(km)
-        if not ok or not km.has_kernel or not _running(km) or not _reset(km):
+        if not ok or not km.has_kernel or not running(km) or not _reset(km):
             super().done(km, notebook, ok=False)
             return
         with self._lock:
@@ -145,7 +145,7 @@ def _cwd(km) -> str:
     return str(getattr(km, "qifang_cwd", ""))
 
 
-def _running(km) -> bool:
+def running(km) -> bool:
     """Whether the kernel's process is still there (a killed one is not reset)."""
     process = getattr(getattr(km, "provisioner", None), "process", None)
     return process is not None and process.poll() is None

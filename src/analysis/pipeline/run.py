@@ -32,7 +32,7 @@ from analysis.errors import KernelDiedError, OutputFolderError, ParameterError, 
 from analysis.ingest.iorw import sha256
 from analysis.ingest.params import ROOT, Params, against_data, check
 from analysis.pipeline import _kernel, outdir
-from analysis.pipeline.kernels import Fresh
+from analysis.pipeline.kernels import Fresh, running
 
 NOTEBOOKS = ROOT / "notebooks"
 BRIEFS = ROOT / "briefs"
@@ -229,10 +229,16 @@ def run(
                 tell(Step("done"))
         finally:
             # Kernels no notebook took (a run that stopped early), including those still
-            # starting: wait for them, or they would outlive the run.
+            # starting: wait for them, or they would outlive the run. Kernels killed on
+            # the way out are cleaned up here too, whatever their notebook's thread does.
             for nb, k in kernels.items():
-                if k.exception() is None and not getattr(k.result(), "qifang_taken", False):
-                    source.done(k.result(), nb, ok=True)
+                if k.exception() is not None:
+                    continue
+                km = k.result()
+                if not getattr(km, "qifang_taken", False):
+                    source.done(km, nb, ok=True)
+                elif km.has_kernel and not running(km):
+                    _stop_kernel(km)
             warm.shutdown(wait=False)
     say(f"done in {timings['total']:.1f} s: {final}")
     return RunResult(final, p, timings)
