@@ -6,10 +6,17 @@
 (b) all indicators of one brief for 10k, 100k and 1M visits (generated samples): time
     to load the files, time to build the findings, peak memory (each size in a fresh
     process), and how the cost grows;
-(c) a batch of the eight regions with 1 worker and with 2.
+(c) a batch of the eight regions with 1 worker and with 2;
+(d) that batch (2 workers) against 8 `qifang run` in a row, as a user without batch does;
+(e) CPU per brief (all processes: runner, workers, kernels): in that batch against a
+    single `qifang run`;
+(f) a batch of 32 briefs (region x size) with 1 and 2 workers;
+(g) the cache of shared tables at 100k and 1M visits: its size on disk, the time to
+    fill it (loading the exports) and to read it.
 
 Targets: (a) at most half the naive route's time; (b) 1M visits in under 10x the time
-of 100k, peak memory under 2 GB; (c) 2 workers at least 1.6x faster than 1.
+of 100k, peak memory under 2 GB; (c) 2 workers at least 1.6x faster than 1; (d) the
+batch in at most 0.35x the time of the runs; (e) at most 0.5x the CPU of a single run.
 
 Prints a table and writes benchmarks/results.json.
 """
@@ -32,16 +39,34 @@ BIN = Path(sys.executable).parent
 NOTEBOOKS = ("1-survey-analysis.ipynb", "2-policy-brief.ipynb", "3-proposal-drafts.ipynb")
 
 
-def _run(cmd: list[str], **kw) -> float:
+def _run(cmd: list[str], ok: tuple[int, ...] = (0,), **kw) -> float:
     start = time.perf_counter()
     result = subprocess.run(cmd, capture_output=True, text=True, **kw)
-    if result.returncode != 0:
+    if result.returncode not in ok:
         raise SystemExit(f"failed: {' '.join(cmd)}\n{result.stderr[-2000:]}")
     return time.perf_counter() - start
 
 
 def _best(fn, repeat: int) -> float:
     return min(fn() for _ in range(repeat))
+
+
+def _children_cpu() -> float:
+    """CPU seconds of every finished child process (and those they waited for)."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _run_cpu(cmd: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the command and all it waited for)."""
+    before = _children_cpu()
+    wall = _run(cmd, ok)
+    return wall, _children_cpu() - before
+
+
+REGIONS = ("xining", "haidong", "haibei", "huangnan", "hainan", "guoluo", "yushu", "haixi")
 
 
 def end_to_end(repeat: int) -> dict:
@@ -114,23 +139,112 @@ def batch(repeat: int) -> dict:
             "target": "speedup >= 1.6", "met": one / two >= 1.6}
 
 
+def batch_vs_runs(repeat: int) -> dict:
+    """(d) and (e): a batch of the 8 regions on 2 workers against 8 runs in a row."""
+    def runs() -> tuple[float, float]:
+        with tempfile.TemporaryDirectory() as out:
+            wall = cpu = 0.0
+            for region in REGIONS:
+                w, c = _run_cpu([str(BIN / "qifang"), "run", f"region={region}", "--out", out])
+                wall, cpu = wall + w, cpu + c
+            return wall, cpu
+
+    def batch8() -> tuple[float, float]:
+        with tempfile.TemporaryDirectory() as out:
+            return _run_cpu([str(BIN / "qifang"), "batch", "--by", "region", "--workers", "2",
+                             "--out", out])
+
+    r = min((runs() for _ in range(repeat)), key=lambda x: x[0])
+    b = min((batch8() for _ in range(repeat)), key=lambda x: x[0])
+    ratio = b[0] / r[0]
+    cpu_ratio = (b[1] / 8) / (r[1] / 8)
+    return {"runs_8_s": r[0], "batch_8_s": b[0], "ratio": ratio, "target": "ratio <= 0.35",
+            "met": ratio <= 0.35, "cpu_per_brief_run_s": r[1] / 8,
+            "cpu_per_brief_batch_s": b[1] / 8, "cpu_ratio": cpu_ratio,
+            "cpu_target": "cpu_ratio <= 0.5", "cpu_met": cpu_ratio <= 0.5}
+
+
+def batch32() -> dict:
+    """(f) 32 briefs: each region and size class, on 1 and 2 workers (one run each)."""
+    out = {}
+    for workers in (1, 2):
+        with tempfile.TemporaryDirectory() as folder:
+            # exit 1: some briefs failed (small cells of the sample), the others are made
+            wall, cpu = _run_cpu([str(BIN / "qifang"), "batch", "--by", "region,size",
+                                  "--workers", str(workers), "--out", folder], ok=(0, 1))
+            made = len(list(Path(folder).glob("*/*/manifest.json")))
+            out[f"workers_{workers}_failed"] = len(list(Path(folder).glob("*/*.failed")))
+        out[f"workers_{workers}_s"], out[f"workers_{workers}_cpu_s"] = wall, cpu
+        out[f"workers_{workers}_briefs"] = made
+    return out
+
+
+_CACHE_SCRIPT = """
+import json, sys, time
+from pathlib import Path
+from analysis.ingest.params import check
+from analysis.survey import cache
+folder = sys.argv[1]
+p = check({"visits": f"{folder}/visits.csv", "requests": f"{folder}/requests.csv",
+           "frame": f"{folder}/frame.csv"})
+t0 = time.perf_counter(); first = cache.shared(p); t1 = time.perf_counter()
+again = cache.shared(p); t2 = time.perf_counter()
+assert not first.hit and again.hit
+print(json.dumps({"visits": len(first.visits), "fill_s": t1 - t0, "read_s": t2 - t1,
+                  "bytes": sum(f.stat().st_size for f in first.folder.iterdir()),
+                  "csv_bytes": sum(Path(folder, n).stat().st_size
+                                   for n in ("visits.csv", "requests.csv", "frame.csv"))}))
+"""
+
+
+def cache_size(sizes: list[int]) -> dict:
+    """(g) the cache entry of generated samples: bytes, time to fill, time to read."""
+    from analysis.sample.generate import generate_sample, write_sample
+
+    rows = []
+    for visits in sizes:
+        folder = Path(tempfile.mkdtemp(prefix=f"qifang-cache-{visits}-"))
+        write_sample(generate_sample(firms=visits // 2, seed=1), folder)
+        env = {**os.environ, "QIFANG_CACHE": str(folder / "cache")}
+        out = subprocess.run([sys.executable, "-c", _CACHE_SCRIPT, str(folder)],
+                             capture_output=True, text=True, check=True, env=env)
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        shutil.rmtree(folder, ignore_errors=True)
+    return {"rows": rows}
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default="a,b,c", help="which parts to run: a, b, c")
+    parser.add_argument("--only", default="a,b,c,d,f,g", help="parts to run: a … g ((e) is "
+                        "measured with (d))")
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--repeat", type=int, default=2, help="runs per timing; the best counts")
     args = parser.parse_args()
     parts = set(args.only.split(","))
     results = {"date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, "
-               f"{os.cpu_count()} CPUs, Python {platform.python_version()}"}
+               f"{os.cpu_count()} CPUs, Python {platform.python_version()}",
+               "load_before": _load()}
     if "a" in parts:
         results["a_end_to_end"] = end_to_end(args.repeat)
     if "b" in parts:
         results["b_scaling"] = scaling([int(x) for x in args.sizes.split(",")])
     if "c" in parts:
         results["c_batch"] = batch(args.repeat)
+    if "d" in parts:
+        results["d_batch_vs_runs"] = batch_vs_runs(args.repeat)
+    if "f" in parts:
+        results["f_batch_32"] = batch32()
+    if "g" in parts:
+        results["g_cache"] = cache_size([100_000, 1_000_000])
+    results["load_after"] = _load()
     (ROOT / "benchmarks" / "results.json").write_text(json.dumps(results, indent=1) + "\n")
-    print(f"Qifang benchmark, {results['date']}, {results['machine']}")
+    print(f"Qifang benchmark, {results['date']}, {results['machine']}, load average "
+          f"{results['load_before']} before, {results['load_after']} after")
     print(f"{'measure':<44}{'value':>14}  target")
     if "a_end_to_end" in results:
         a = results["a_end_to_end"]
@@ -151,6 +265,27 @@ def main() -> None:
         print(f"{'(c) batch of 8 regions, 2 workers':<44}{c['workers_2_s']:>12.1f} s")
         print(f"{'(c) speedup':<44}{c['speedup']:>13.2f}x  >= 1.6x  "
               f"{'met' if c['met'] else 'NOT met'}")
+    if "d_batch_vs_runs" in results:
+        d = results["d_batch_vs_runs"]
+        print(f"{'(d) 8 qifang run in a row':<44}{d['runs_8_s']:>12.1f} s")
+        print(f"{'(d) batch of 8 regions, 2 workers':<44}{d['batch_8_s']:>12.1f} s")
+        print(f"{'(d) ratio':<44}{d['ratio']:>14.2f}  <= 0.35  {'met' if d['met'] else 'NOT met'}")
+        print(f"{'(e) CPU per brief, single run':<44}{d['cpu_per_brief_run_s']:>12.1f} s")
+        print(f"{'(e) CPU per brief, batch of 8':<44}{d['cpu_per_brief_batch_s']:>12.1f} s")
+        print(f"{'(e) ratio':<44}{d['cpu_ratio']:>14.2f}  <= 0.5  "
+              f"{'met' if d['cpu_met'] else 'NOT met'}")
+    if "f_batch_32" in results:
+        f = results["f_batch_32"]
+        for w in (1, 2):
+            print(f"{f'(f) 32 briefs (region x size), {w} worker(s)':<44}"
+                  f"{f[f'workers_{w}_s']:>12.1f} s  ({f[f'workers_{w}_briefs']} made, "
+                  f"{f[f'workers_{w}_failed']} failed, CPU "
+                  f"{f[f'workers_{w}_cpu_s']:.0f} s)")
+    if "g_cache" in results:
+        for r in results["g_cache"]["rows"]:
+            print(f"{'(g) cache at ' + format(r['visits'], ',') + ' visits':<44}"
+                  f"{r['bytes'] / 1e6:>10.1f} MB  (CSV {r['csv_bytes'] / 1e6:.0f} MB; fill "
+                  f"{r['fill_s']:.1f} s, read {r['read_s']:.1f} s)")
 
 
 if __name__ == "__main__":

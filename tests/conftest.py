@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,20 @@ EXPORTS = DATA / "exports"
 INSTRUMENTS = DATA / "instruments"
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """The tests fill a cache of shared tables of their own, never the user's; runs and
+    kernels started by the tests inherit it."""
+    before = os.environ.get("QIFANG_CACHE")
+    folder = tmp_path_factory.mktemp("qifang-cache")
+    os.environ["QIFANG_CACHE"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("QIFANG_CACHE", None)
+    else:
+        os.environ["QIFANG_CACHE"] = before
 
 
 @pytest.fixture(scope="session")

@@ -133,15 +133,37 @@ def _parser() -> argparse.ArgumentParser:
     _runner_options(res)
     res.set_defaults(func=_results)
 
-    b = sub.add_parser("batch", help="one brief per region (or industry, size), in parallel")
-    b.add_argument("--by", required=True, choices=("region", "industry", "size"))
-    b.add_argument("--workers", type=int, default=2, help="briefs made at once (2)")
+    b = sub.add_parser(
+        "batch", help="one brief per region (or industry, size), on a local or Dask cluster"
+    )
+    b.add_argument(
+        "--by",
+        required=True,
+        metavar="region|industry|size[,…]",
+        help="one brief per value (region,size: per region and size class)",
+    )
+    b.add_argument(
+        "--workers", type=int, default=None, help="workers of the local cluster (default 2)"
+    )
+    b.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="tcp://HOST:8786",
+        help="a Dask scheduler to run on (default $QIFANG_SCHEDULER, else a local cluster)",
+    )
+    b.add_argument("--only", default=None, metavar="VALUE[,…]", help="only these values of --by")
     b.add_argument("assignments", nargs="*", metavar="NAME=VALUE", help="shared parameters")
     b.add_argument("-f", "--params-file", type=Path, help="parameters from a YAML file")
     b.add_argument("--name", help="the batch folder's name (default <wave>-by-<by>)")
-    b.add_argument("--out", type=Path, default=None, help="where the batch folder goes")
+    b.add_argument(
+        "--out", default=None, help="where the batch folder goes: a folder or an fsspec URL"
+    )
     _runner_options(b)
     b.set_defaults(func=_batch)
+
+    c = sub.add_parser("cache", help="the shared tables kept between runs: list or clear them")
+    c.add_argument("action", choices=("list", "clear"), help="list the entries, or remove all")
+    c.set_defaults(func=_cache)
 
     d = sub.add_parser("serve", help="the office desk in the browser (upload, run, download)")
     d.add_argument(
@@ -258,11 +280,13 @@ def _batch(args) -> int:
     from analysis.pipeline.batch import batch
 
     result = batch(
-        args.by,
+        [d.strip() for d in args.by.split(",")],
         _params(args),
         workers=args.workers,
+        scheduler=args.scheduler,
         out_root=args.out,
         name=args.name,
+        only=[v.strip() for v in args.only.split(",")] if args.only else None,
         notebooks=args.notebooks,
         cell_timeout=args.cell_timeout,
     )
@@ -271,6 +295,30 @@ def _batch(args) -> int:
         print(f"FAILED {value}: {error}", file=sys.stderr)
     return EXIT_PROBLEMS if result.failed else 0
 
+
+def _cache(args) -> int:
+    from analysis.survey import cache
+
+    folder = cache.root()
+    if folder is None:
+        print("the cache is off (QIFANG_CACHE=off)")
+        return 0
+    if args.action == "clear":
+        count, size = cache.clear(folder)
+        print(f"removed {_entries(count)} ({size / 1e6:.1f} MB) from {folder}")
+        return 0
+    found = cache.entries(folder)
+    total = sum(e.bytes for e in found)
+    print(f"{folder}: {_entries(len(found))}, {total / 1e6:.1f} MB")
+    for e in found:
+        used = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.used))
+        files = ", ".join(Path(i["path"]).name for i in e.inputs.values())
+        print(f"  {e.key[:16]}  {e.bytes / 1e6:8.1f} MB  used {used}  {files}")
+    return 0
+
+
+def _entries(n: int) -> str:
+    return f"{n} entr{'y' if n == 1 else 'ies'}"
 
 def _serve(args) -> int:
     from analysis.desk.serve import serve

@@ -152,3 +152,13 @@ class InputTooLargeError(InputFileError):
 class CodingError(QifangError):
     """A coding dictionary for open answers (YAML) cannot be loaded: missing file, bad
     YAML, an unknown category or key, or a keyword that is not a non-empty string."""
+
+
+class ClusterError(QifangError):
+    """A batch cannot use its Dask cluster: the scheduler does not answer, or no worker
+    can run a brief."""
+
+
+class KernelDiedError(RunError):
+    """A notebook's kernel died (out of memory, killed): not the notebook's fault, so a
+    batch runs the brief again."""

@@ -37,7 +37,7 @@ from analysis.findings.model import (
     Text,
 )
 from analysis.findings.periods import months
-from analysis.ingest.instrument import Instrument, load_instrument
+from analysis.ingest.instrument import Instrument
 from analysis.ingest.params import Params, against_data, check
 from analysis.survey.multiplicity import adjust_pvalues
 
@@ -80,30 +80,35 @@ class Survey:
     design: object  # analysis.survey.design.Design
     domain: np.ndarray  # the brief's population in its wave
     scope_all_waves: np.ndarray  # the same population in every wave
+    cache_key: str = ""  # the shared tables' entry (analysis.survey.cache)
 
 
 def open_survey(raw: dict | Params | None = None) -> Survey:
     """Load, validate and weight the survey for a parameter set.
+
+    The loaded tables come from the cache of shared tables when it holds them
+    (:mod:`analysis.survey.cache`): every brief and rerun on the same inputs loads
+    them once.
 
     Raises
     ------
     ParameterError, ValidationError, InputFileError, DesignError
         Bad parameters, bad input files, or a frame that does not fit the visits.
     """
-    from analysis.ingest.load import load
+    from analysis.survey.cache import shared
     from analysis.survey.sampling import frame_design
 
     p = raw if isinstance(raw, Params) else check(raw)
-    inst = load_instrument(p.instrument)
-    visits = load(p.visits, "visits", inst).data
+    tables = shared(p)  # loaded, coded and validated once per set of inputs
+    inst, visits = tables.instrument, tables.visits
     p = against_data(p, visits, inst)
-    frame = load(p.frame, "frame", inst).data
-    requests = load(p.requests, "requests", inst).data if p.requests else None
-    design = frame_design(visits, frame, confidence=p.confidence)
+    design = frame_design(visits, tables.frame, confidence=p.confidence)
     filters = {k: getattr(p, k) for k in ("region", "industry", "size")}
     scope = sections.mask(design.data, **filters)
     domain = scope & (design.data["wave"].to_numpy() == p.wave)
-    return Survey(p, inst, visits, requests, frame, design, domain, scope)
+    return Survey(
+        p, inst, visits, tables.requests, tables.frame, design, domain, scope, tables.key
+    )
 
 
 class _Tests:

@@ -21,6 +21,8 @@ number), ``number``, ``text`` and ``date``.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -212,6 +214,14 @@ def load_instrument(path: str | Path | None = None) -> Instrument:
             f"instrument file not found: {path}",
             "give the path of a questionnaire YAML or XLSForm (.xlsx) with --instrument",
         )
+    # A brief asks for its instrument a dozen times, and parsing the YAML costs 0.05 s
+    # each: parse each content once per process (Instrument is frozen).
+    return _load_file(str(path), hashlib.sha256(path.read_bytes()).hexdigest())
+
+
+@functools.lru_cache(maxsize=8)
+def _load_file(name: str, digest: str) -> Instrument:
+    path = Path(name)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         from analysis.ingest._xlsform import read_xlsform  # openpyxl only when needed
 

@@ -51,6 +51,13 @@ class IPCKernelManager(AsyncKernelManager):
         folder.mkdir(mode=0o700, exist_ok=True)
         return folder
 
+    def client(self, **kwargs):
+        # Remembered so that a kernel kept for the next brief can close the channels
+        # nbclient leaves open on a kernel it was given (analysis.pipeline.kernels).
+        kc = super().client(**kwargs)
+        self.__dict__.setdefault("qifang_clients", []).append(kc)
+        return kc
+
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
         # Cell errors reach us through the messaging protocol; what a kernel prints
         # on its own stderr while shutting down is noise in a command-line run.

@@ -29,10 +29,11 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from analysis.errors import OutputFolderError, ParameterError, RunError, clip
+from analysis.errors import KernelDiedError, OutputFolderError, ParameterError, RunError, clip
 from analysis.ingest.iorw import sha256
 from analysis.ingest.params import ROOT, Params, against_data, check
 from analysis.pipeline import _kernel, _signals, outdir
+from analysis.pipeline.kernels import Fresh
 
 NOTEBOOKS = ROOT / "notebooks"
 BRIEFS = ROOT / "briefs"
@@ -99,20 +100,20 @@ def prepare(raw: dict | None = None) -> Params:
 
 
 def prepare_with_data(raw: dict | None = None):
-    """:func:`prepare`, also returning the instrument and the loaded visits (a batch
-    checks each of its briefs' parameters against them without loading them again)."""
-    from analysis.ingest.instrument import load_instrument
-    from analysis.ingest.load import load
+    """:func:`prepare`, also returning the shared tables (:class:`analysis.survey.cache.Shared`:
+    the instrument, the loaded visits, the cache entry), with which a batch checks each
+    of its briefs' parameters without loading the data again."""
     from analysis.measures.text import load_coding
+    from analysis.survey.cache import shared
     from analysis.writing.suggest import load_rules
 
     p = check(raw)
-    inst = load_instrument(p.instrument)
-    visits = load(p.visits, "visits", inst).data
+    tables = shared(p)  # and so the notebooks load the cached tables
+    inst, visits = tables.instrument, tables.visits
     p = against_data(p, visits, inst)
     load_rules(p.rules or None, inst)
     load_coding(p.coding or None, instrument=inst)
-    return p, inst, visits
+    return p, tables
 
 
 def run(
@@ -123,6 +124,7 @@ def run(
     notebooks: str | Path | None = None,
     log: Callable[[str], None] | None = print,
     cell_timeout: float | None = None,
+    kernels=None,
     progress: Callable[[Step], None] | None = None,
 ) -> RunResult:
     """Run the pipeline once and write ``<out_root>/<name>/``.
@@ -142,6 +144,9 @@ def run(
     log : called with one line per stage; None for silence.
     cell_timeout : seconds a notebook cell may run before the run stops; default
         ``CELL_TIMEOUT`` (1800).
+    kernels : where the notebooks' kernels come from (:mod:`analysis.pipeline.kernels`):
+        default a fresh kernel per notebook, stopped after it; a batch worker passes
+        ``Warm`` kernels, kept from brief to brief.
     progress : called with a :class:`Step` before each cell of each notebook and at
         each stage (from the runner's threads: keep it short and thread-safe).
 
@@ -187,18 +192,19 @@ def run(
             "give e.g. --cell-timeout 1800",
         )
     nb_dir = (Path(notebooks) if notebooks is not None else NOTEBOOKS).resolve()
-    kernels: dict = {}
+    started_kernels: dict = {}
     ended = threading.Event()
     for logger in ("papermill", "asyncio"):
         logging.getLogger(logger).addFilter(_said_by_us)
     with (
         _kernel.socket_folder() as sockets,
-        _signals.stopping(lambda: _kill_kernels(kernels)),
+        _signals.stopping(lambda: _kill_kernels(started_kernels)),
     ):
+        source = kernels if kernels is not None else Fresh(sockets, _start_kernel, _stop_kernel)
         # Kernels start (and the exporters import) on the other core while the parameters
         # are checked and papermill imports: start-up leaves the critical path.
         for nb in (ANALYSIS, *WRITING):
-            kernels[nb] = _background(_start_kernel, nb_dir, sockets, ended)
+            started_kernels[nb] = _background(_take_kernel, source, nb_dir, nb, ended)
         _background(_import_exporters)
         try:
             tell(Step("check"))
@@ -216,31 +222,39 @@ def run(
             with outdir.claim(root, name, since) as out:
                 say(f"qifang run {name}: parameters checked ({timings['check']:.1f} s)")
                 try:
-                    _notebooks(nb_dir, out, p, timings, say, kernels, cell_timeout, tell)
+                    _notebooks(
+                        nb_dir, out, p, timings, say, started_kernels, source, cell_timeout, tell
+                    )
                     tell(Step("export"))
                     _export(out.work, timings, say)
                     timings["total"] = time.perf_counter() - started
                     _manifest(out.work, p, nb_dir, timings)
                 except BaseException:
-                    _kill_kernels(kernels)
+                    _kill_kernels(started_kernels)
                     out.keep_failed()
                     raise
                 final = out.publish()
                 tell(Step("done"))
         finally:
-            # Kernels no notebook took (a run that stopped early): stopped now; those
-            # still starting stop themselves when they are up (``ended``).
+            # Kernels no notebook took (a run that stopped early) go back to their source;
+            # those still starting do so themselves when they are up (``ended``). Kernels
+            # killed on the way out are cleaned up here, whatever their notebook's thread does.
             ended.set()
-            wait_for(kernels.values(), timeout=15)
-            for k in kernels.values():
-                if k.done() and k.exception() is None and _kernel.running(k.result()):
-                    _stop_kernel(k.result())
+            wait_for(started_kernels.values(), timeout=15)
+            for nb, k in started_kernels.items():
+                if not k.done() or k.exception() is not None:
+                    continue
+                km = k.result()
+                if not getattr(km, "qifang_taken", False):
+                    source.done(km, nb, ok=True)
+                elif km.has_kernel and not _kernel.running(km):
+                    _stop_kernel(km)
     say(f"done in {timings['total']:.1f} s: {final}")
     return RunResult(final, p, timings)
 
 
 def _notebooks(
-    nb_dir: Path, out, p: Params, timings, say, kernels, cell_timeout, tell=None
+    nb_dir: Path, out, p: Params, timings, say, kernels, source, cell_timeout, tell=None
 ) -> None:
     """The analysis notebook, then the brief and drafts notebooks side by side. These
     read only findings.json, so they start as soon as it is written, while the
@@ -250,6 +264,8 @@ def _notebooks(
     jobs = []
 
     def start(nb: str):
+        km = kernels[nb].result()
+        km.qifang_taken = True  # its notebook gives it back, whatever happens
         job = _background(
             _execute,
             nb_dir / nb,
@@ -258,8 +274,9 @@ def _notebooks(
             timings,
             say,
             out.failed,
-            kernels[nb].result(),
+            km,
             cell_timeout,
+            source,
             tell,
         )
         jobs.append(job)
@@ -313,10 +330,18 @@ def _kernel_env() -> dict[str, str]:
     return {**os.environ, "MPLBACKEND": os.environ.get("MPLBACKEND", "Agg"), "PYTHONHASHSEED": "0"}
 
 
-def _start_kernel(cwd: Path, sockets: Path, ended: threading.Event | None = None):
+def _take_kernel(source, cwd: Path, notebook: str, ended: threading.Event):
+    """A kernel for ``notebook`` from ``source``, given back at once if the run has
+    ended while it started."""
+    km = source.start(cwd, notebook)
+    if ended.is_set():
+        source.done(km, notebook, ok=False)
+    return km
+
+
+def _start_kernel(cwd: Path, sockets: Path):
     """A python3 kernel, started ahead of the notebook that will use it, in ``cwd``
-    (the notebooks' folder, as in JupyterLab); stopped at once if the run has ended
-    meanwhile."""
+    (the notebooks' folder, as in JupyterLab)."""
     import asyncio
     import importlib
 
@@ -330,8 +355,6 @@ def _start_kernel(cwd: Path, sockets: Path, ended: threading.Event | None = None
             cwd=str(cwd), env=_kernel_env(), extra_arguments=["--HistoryManager.enabled=False"]
         )
     )
-    if ended is not None and ended.is_set():
-        _stop_kernel(km)
     return km
 
 
@@ -361,6 +384,7 @@ def _execute(
     failed: Path,
     km=None,
     cell_timeout: float = CELL_TIMEOUT,
+    kernels=None,
     tell=None,
 ) -> None:
     import papermill as pm
@@ -382,6 +406,7 @@ def _execute(
         hooks["on_cell_start"] = on_cell_start
     start = time.perf_counter()
     kept = f"the executed notebook is kept for debugging in {failed / notebook.name}"
+    ok = False
     try:
         pm.execute_notebook(
             str(notebook),
@@ -398,6 +423,7 @@ def _execute(
             km=km,
             **hooks,
         )
+        ok = True
     except PapermillExecutionError as exc:
         raise RunError(
             f"notebook {notebook.name} failed in cell {exc.cell_index + 1} "
@@ -413,15 +439,15 @@ def _execute(
             "the last good brief is unchanged",
         ) from None
     except DeadKernelError:
-        raise RunError(
+        raise KernelDiedError(
             f"notebook {notebook.name}: its Python kernel died (out of memory, or stopped "
             "from outside)",
             "check the memory free for a run of this size, then run again; the last good "
             "brief is unchanged",
         ) from None
     finally:
-        if km is not None and km.has_kernel:
-            _stop_kernel(km)  # nbclient leaves running a kernel it was given
+        if km is not None:  # nbclient leaves running a kernel it was given
+            (kernels or Fresh(None, _start_kernel, _stop_kernel)).done(km, notebook.name, ok)
     timings[notebook.stem] = time.perf_counter() - start
     say(f"  {notebook.name}: {timings[notebook.stem]:.1f} s")
 
@@ -436,6 +462,7 @@ def _said_by_us(record) -> bool:
             "Interrupting",
             "Task was destroyed",
             "Task exception was never retrieved",
+            "Error occurred while starting new kernel client",
         )
     )
 
@@ -509,6 +536,16 @@ def _export(work: Path, timings: dict, say) -> None:
     say(f"  brief.html {timings['export_html']:.1f} s, brief.pdf {timings['export_pdf']:.1f} s")
 
 
+def _cache_entry(p) -> dict:
+    """A brief's manifest names the entry of shared tables its notebooks loaded
+    (:mod:`analysis.survey.cache`); other runs (results) have none."""
+    if not isinstance(p, Params):
+        return {}
+    from analysis.survey import cache
+
+    return {"cache": {"key": cache.key(p)}}
+
+
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version(), "qifang": _version("qifang")}
     out.update({name: _version(name) for name in PACKAGES})
@@ -552,6 +589,7 @@ def _manifest(
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "parameters": p.to_dict(),
         "inputs": inputs,
+        **_cache_entry(p),
         "notebooks": notebooks,
         "outputs": outputs,
         "packages": _versions(),
