@@ -12,7 +12,7 @@ A fact is one counted figure under a dotted name, with the ledger rows it counts
     adoption.level.national.items     items adopted at a level (each item once)
     adoption.publication.1.items      items carried by the first publication
     adoption.instructed               items instructed (批示); .instructed_instances
-    adoption.instructed.provincial    items instructed by provincial leaders
+    adoption.instructed_by.provincial items instructed by provincial leaders
     adoption.days                     median days from submission to first adoption
     proposals.filed / .replied / .closed / .reply.A / .satisfaction.satisfied
     service.finance.firms             a kind's measure (count or money, in yuan)
@@ -114,7 +114,7 @@ def traced(results: Results) -> dict[str, tuple[Fact, list[Ref]]]:
     )
     for lv in a.instructed_levels:
         put(
-            f"adoption.instructed.{lv.code}",
+            f"adoption.instructed_by.{lv.code}",
             "count",
             lv.items,
             f"获{lv.label.zh}领导批示篇数",
