@@ -47,6 +47,10 @@ _EXPORTS = {
     "Brief": "analysis.writing.brief",
     "make_drafts": "analysis.writing.drafts",
     "audit": "analysis.writing.drafts",
+    "read_ledgers": "analysis.tracking.ledgers",
+    "parse_period": "analysis.tracking.periods",
+    "Results": "analysis.tracking.model",
+    "ResultsBrief": "analysis.tracking.brief",
 }
 
 __all__ = ["__version__", *_EXPORTS]

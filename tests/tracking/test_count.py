@@ -53,6 +53,10 @@ def test_one_item_adopted_by_three_channels_counts_once(three_channels):
     assert a.submitted_adopted.value == 2 and a.rate == pytest.approx(2 / 4)
     assert [(p.name, p.items.value) for p in a.publications] == [("《每日情况》", 1)]
     assert (a.instructed.value, a.instructed_instances.value) == (1, 2)
+    # two instructions of one item by provincial leaders: one item at that level
+    assert [(x.code, x.items.value, x.instances.value) for x in a.instructed_levels] == [
+        ("provincial", 1, 2)
+    ]
     assert (a.days.n, a.days.median, a.days.minimum) == (3, 30, 9)  # A 9 days, B 30, D 40
     # every figure names the rows it counts: A is row 2 of submissions, events 2-4
     first = next(c for c in a.by_channel if c.body == "省委办公厅")

@@ -83,3 +83,10 @@ def test_a_rule_or_run_that_does_not_exist(tmp_path):
     found = {(p.row, p.column, p.value): p.message for p in err.value.problems}
     assert "the closest is 'financing'" in found[(13, "对应建议", "finacing")]
     assert "not the name of a Qifang run" in found[(14, "依据调查", "2024年全省简报")]
+
+
+def test_a_period_the_ledgers_do_not_cover(tmp_path):
+    from analysis.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=r"ledgers run from 2024-10-15 to 2026-01-16"):
+        open_ledgers({"period": "2023"})

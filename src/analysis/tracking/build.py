@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis.errors import ValidationError
+from analysis.errors import ParameterError, ValidationError
 from analysis.findings.model import Text
 from analysis.ingest.instrument import Instrument, load_instrument
 from analysis.tracking import count, loop
@@ -59,7 +59,29 @@ def open_ledgers(raw: dict | ResultsParams | None = None) -> Office:
         problems += loop.check_links(ledgers, period, instrument, rules)
     if any(x.severity == "error" for x in problems):
         raise ValidationError(problems)
+    _covers(ledgers, period, p.period)
     return Office(p, period, ledgers, instrument, rules)
+
+
+def _covers(ledgers: Ledgers, period: Period, asked: str) -> None:
+    """Stop when no row of any ledger falls in the period: a report of nothing would
+    read as a year without work."""
+    import pandas as pd
+
+    dates = pd.concat(
+        [
+            ledgers.submissions.data["submitted"],
+            ledgers.events.data["date"],
+            ledgers.services.data["date"],
+        ]
+    ).dropna()
+    if dates.empty or period.contains(dates).any():
+        return
+    raise ParameterError(
+        f"period={asked}: no submission, event or service in the ledgers is dated in "
+        f"{period.label.en} (the ledgers run from {dates.min().date()} to {dates.max().date()})",
+        "choose a period the ledgers cover, or give the ledgers of that period",
+    )
 
 
 def build_results(office: Office) -> m.Results:

@@ -118,7 +118,11 @@ def adoption(ledgers: Ledgers, period: Period) -> m.Adoption:
         if (adopt.level == o.value).any()
     ]
     publications = [
-        m.Publication(name=f"《{_key(name)}》", items=_items(rows, s))
+        m.Publication(
+            name=f"《{_key(name)}》",
+            body=rows["body"].dropna().mode().iloc[0] if rows["body"].notna().any() else None,
+            items=_items(rows, s),
+        )
         for name, rows in _groups(ein, "publication")
     ]
     publications.sort(key=lambda p: -p.items.value)
@@ -150,6 +154,18 @@ def adoption(ledgers: Ledgers, period: Period) -> m.Adoption:
         publications=publications,
         instructed=_items(instr, s),
         instructed_instances=_figure(len(instr), events=instr),
+        instructed_levels=[
+            m.LevelCount(
+                code=o.value,
+                label=o.label,
+                items=_items(instr[instr.level == o.value], s),
+                instances=_figure(
+                    (instr.level == o.value).sum(), events=instr[instr.level == o.value]
+                ),
+            )
+            for o in spec.choices["level"]
+            if (instr.level == o.value).any()
+        ],
         instructions=instructions,
         days=_days(ledgers, period),
     )
@@ -339,6 +355,7 @@ def lines(ledgers: Ledgers) -> list[m.Line]:
         m.Line(
             name=line.name,
             label=line.label,
+            heading=line.heading,
             kinds=[k.value for k in spec.kinds if k.line == line.name],
         )
         for line in spec.lines

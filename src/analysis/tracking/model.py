@@ -97,9 +97,10 @@ class LevelCount(_Model):
 
 
 class Publication(_Model):
-    """Items carried by one publication (《每日情况》 …)."""
+    """Items carried by one publication (《每日情况》 …), and the body that publishes it."""
 
     name: str
+    body: str | None
     items: Figure
 
 
@@ -135,6 +136,7 @@ class Adoption(_Model):
     publications: list[Publication]
     instructed: Figure  # items instructed (批示) in the period
     instructed_instances: Figure
+    instructed_levels: list[LevelCount]  # items instructed by leaders of each level
     instructions: list[Instruction]
     days: Days | None
 
@@ -201,10 +203,11 @@ class ServiceKind(_Model):
 
 
 class Line(_Model):
-    """A line of work (工作条线) and the kinds of service in it."""
+    """A line of work (工作条线), its heading in the 工作总结, and its kinds of service."""
 
     name: str
     label: Text
+    heading: Text
     kinds: list[str]
 
 

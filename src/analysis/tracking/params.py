@@ -91,8 +91,10 @@ def check(raw: dict[str, Any] | None = None, root: str | Path = run_params.ROOT)
         raise ParameterError(
             f"unknown parameter {', '.join(hints)}", f"valid parameters: {', '.join(valid)}"
         )
-    survey_keys = set(run_params.names())
-    survey = run_params.check({k: v for k, v in raw.items() if k in survey_keys}, root)
+    survey_keys = set(run_params.names()) & set(valid)
+    # the survey part is checked by the run's contract, with this contract's defaults
+    defaults = ResultsParams().to_dict()
+    survey = run_params.check({k: raw.get(k, defaults[k]) for k in survey_keys}, root)
     own = {}
     for name in ("period", *_LEDGER_PATHS):
         if name not in raw:
@@ -104,7 +106,7 @@ def check(raw: dict[str, Any] | None = None, root: str | Path = run_params.ROOT)
     p = replace(
         ResultsParams(),
         **own,
-        **{k: getattr(survey, k) for k in survey_keys if k in valid},
+        **{k: getattr(survey, k) for k in survey_keys},
     )
     parse_period(p.period)
     paths = {}

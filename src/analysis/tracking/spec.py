@@ -80,6 +80,7 @@ class Option:
     label: Text
     unit: Text | None = None
     aliases: tuple[str, ...] = ()
+    leaders: Text | None = None  # levels: how leaders of the level are named
 
 
 @dataclass(frozen=True)
@@ -122,10 +123,11 @@ class Kind:
 
 @dataclass(frozen=True)
 class Line:
-    """A line of work (工作条线): a section of the 工作总结."""
+    """A line of work (工作条线): a section of the 工作总结, under its heading."""
 
     name: str
     label: Text
+    heading: Text
 
 
 @dataclass(frozen=True, eq=False)
@@ -237,14 +239,17 @@ def _keys(raw: dict, allowed: set[str], where: str) -> None:
 def _option(raw: Any, where: str) -> Option:
     if not isinstance(raw, dict) or "value" not in raw:
         raise LedgerSpecError(f"{where}: a choice without a value", "give each choice a value")
-    _keys(raw, {"value", "zh", "en", "unit_zh", "aliases"}, where)
+    _keys(raw, {"value", "zh", "en", "unit_zh", "aliases", "leaders"}, where)
     unit = Text(zh=str(raw["unit_zh"]), en="") if raw.get("unit_zh") else None
-    return Option(str(raw["value"]), _text(raw, where), unit, _strings(raw.get("aliases"), where))
+    leaders = _text(raw["leaders"], f"{where}.leaders") if raw.get("leaders") else None
+    return Option(
+        str(raw["value"]), _text(raw, where), unit, _strings(raw.get("aliases"), where), leaders
+    )
 
 
 def _build(raw: dict, where: str) -> LedgerSpec:
     _keys(raw, {"id", "version", "title", "lines", "choices", "ledgers"}, where)
-    lines = tuple(Line(str(x["name"]), _text(x, f"{where}: lines")) for x in raw.get("lines") or ())
+    lines = tuple(_line(x, f"{where}: lines") for x in raw.get("lines") or ())
     if not lines:
         raise LedgerSpecError(f"{where}: no lines of work", "list them under 'lines'")
     choices = {
@@ -315,6 +320,16 @@ def _build(raw: dict, where: str) -> LedgerSpec:
 
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _line(raw: Any, where: str) -> Line:
+    if not isinstance(raw, dict) or not _NAME.match(str(raw.get("name", ""))):
+        raise LedgerSpecError(f"{where}: a line without a valid name", "name each line")
+    _keys(raw, {"name", "zh", "en", "heading"}, f"{where}.{raw['name']}")
+    label = _text(raw, f"{where}.{raw['name']}")
+    heading = raw.get("heading")
+    heading = _text(heading, f"{where}.{raw['name']}.heading") if heading else label
+    return Line(str(raw["name"]), label, heading)
 
 
 def _field(raw: Any, where: str, choices: dict) -> Field:
