@@ -279,3 +279,59 @@ def test_cancel_stops_a_running_job_and_its_kernels(start_desk, slow_notebooks):
     assert not alive
     assert c.wait(second) == "done"  # the runner went on to the next job
     assert not (desk.data / "runs" / str(first) / "2025-all").exists()
+
+
+def test_a_batch_by_size_from_the_same_form_with_its_index_page(desk):
+    c = desk.client()
+    d = dataset_id(c.upload("样例", SAMPLE_FILES))
+    job = job_id(c.start_brief(d, batch_by="size", region="haidong"))
+    assert c.wait(job) == "done"
+    page = c.get(f"/jobs/{job}").text
+    assert "每个规模一份" in page and "批量简报目录" in page
+    index = c.get(f"/jobs/{job}/batch/index.html")
+    assert "script-src" not in index.headers["content-security-policy"]  # no scripts at all
+    assert "sandbox" in index.headers["content-security-policy"]
+    links = re.findall(r"href='([^']+)/brief\.pdf'", index.text)
+    assert len(links) == 4  # 大型, 中型, 小型, 微型
+    pdf = c.get(f"/jobs/{job}/batch/{links[0]}/brief.pdf")
+    assert pdf.content.startswith(b"%PDF")
+    assert pdf.headers["content-disposition"].startswith("attachment;")
+    assert c.get(f"/jobs/{job}/batch/..%2F..%2Fdesk.sqlite3/brief.pdf").status_code == 404
+    assert c.get(f"/jobs/{job}/download/zip").headers["content-type"] == "application/zip"
+
+
+def test_a_failed_job_shows_notebook_cell_and_error_and_the_last_good_brief_stays(
+    start_desk, tiny_notebooks, tmp_path
+):
+    from notebook_factory import write_notebooks
+
+    desk = start_desk(notebooks=tiny_notebooks)
+    c = desk.client()
+    d = dataset_id(c.upload("样例", SAMPLE_FILES))
+    good = job_id(c.start_brief(d, region="haidong"))
+    assert c.wait(good) == "done"
+    pdf = c.get(f"/jobs/{good}/download/pdf").content
+    # a rules file that refers to no fact is refused when the job is submitted
+    bad_rules = ROOT / "tests" / "data" / "bad" / "rules_unknown_fact.yaml"
+    r = c.post(
+        f"/datasets/{d}/jobs",
+        data={"csrf": c.token(f"/datasets/{d}")},
+        files={"rules": (bad_rules.name, bad_rules.read_bytes(), "application/yaml")},
+    )
+    assert r.status_code == 400
+    assert "rules_unknown_fact.yaml: rule &#39;x&#39;: unknown finding" in r.text
+    desk.stop()
+    broken = write_notebooks(tmp_path / "broken", fail_in="2-policy-brief.ipynb")
+    desk = start_desk(notebooks=broken, data=desk.data)
+    c = desk.client()
+    bad = job_id(c.start_brief(d, region="haidong"))
+    assert c.wait(bad) == "failed"
+    page = c.get(f"/jobs/{bad}").text
+    assert re.search(
+        r"error: notebook 2-policy-brief.ipynb failed in cell \d+ \(`x = 1`\): "
+        r"ValueError: planted failure",
+        page,
+    )
+    assert "之前生成的简报不受影响" in page
+    assert str(desk.data) not in page  # files named within the desk, not the server's paths
+    assert c.get(f"/jobs/{good}/download/pdf").content == pdf
