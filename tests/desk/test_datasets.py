@@ -78,3 +78,15 @@ def test_a_file_in_the_wrong_field_and_a_bad_export_are_errors():
     assert [p["message"] for p in report["problems"] if p["severity"] == "error"] == [
         p.message for p in cli.errors
     ]
+
+
+def test_an_xlsx_export_is_stored_as_xlsx_and_read_from_its_sheet(tmp_path):
+    desk = open_desk(tmp_path / "xlsx")
+    path = EXPORTS / "title_row_merged.xlsx"
+    with open(path, "rb") as f:
+        sha, ext = datasets.store(desk, f, path.name)
+    assert ext == "xlsx"
+    stored = str(desk.upload_path(sha, ext))
+    report = datasets.inspect_files({"visits": stored, "frame": str(SAMPLE / "frame.csv")})
+    assert report["files"]["visits"]["read_as"].startswith("sheet ")
+    assert report["files"]["visits"]["rows"] > 0

@@ -148,6 +148,10 @@ class Runners:
 def first_admin(desk: Desk, say=print) -> None:
     """An ``admin`` account with a random password, printed once, if there is no user."""
     if users.count(desk.db):
+        say(
+            f"Accounts exist already; to reset one: qifang user add admin --role admin "
+            f"--data {desk.data}"
+        )
         return
     password = secrets.token_urlsafe(12)
     users.add(desk.db, "admin", "admin", password)
