@@ -258,7 +258,10 @@ def _grouped(dataset: dict) -> list[dict]:
     out = []
     problems = dataset["report"]["problems"]
     for slot in ("", *datasets.SLOTS):
-        mine = [p for p in problems if p["slot"] == slot]
+        # errors before warnings (a stable sort keeps the file's row order within each)
+        mine = sorted(
+            (p for p in problems if p["slot"] == slot), key=lambda p: p["severity"] != "error"
+        )
         if not mine:
             continue
         columns: dict[str, list] = {}
@@ -276,7 +279,15 @@ def _grouped(dataset: dict) -> list[dict]:
                         "more": len(ps) - PER_COLUMN,
                         "errors": sum(p["severity"] == "error" for p in ps),
                     }
-                    for c, ps in sorted(columns.items(), key=lambda kv: (kv[0] != "", kv[0]))
+                    # the whole file first, then columns with errors, then the rest
+                    for c, ps in sorted(
+                        columns.items(),
+                        key=lambda kv: (
+                            kv[0] != "",
+                            not any(p["severity"] == "error" for p in kv[1]),
+                            kv[0],
+                        ),
+                    )
                 ],
             }
         )
