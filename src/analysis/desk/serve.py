@@ -72,6 +72,11 @@ def serve(
     pool = Runners(desk, runners, lock)
     pool.start()
     say(f"Qifang desk on http://{host}:{port}/  (data: {desk.data}; {runners} runner(s))")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        say(
+            f"Listening on {host}: put the desk behind the office's HTTPS reverse proxy "
+            "(README: The office desk) rather than exposing it directly"
+        )
     try:
         uvicorn.run(
             create_app(desk, secure_cookies=secure_cookies),
