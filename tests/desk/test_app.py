@@ -109,7 +109,7 @@ def test_the_sample_uploads_stored_once_read_only_and_runs(desk):
     page = c.get(f"/datasets/{first}").text
     assert "可以使用" in page and "海东市" in page  # drop-downs filled from the data
     job = job_id(c.start_brief(first, region="haidong"))
-    assert c.wait(job) == "done"
+    assert c.wait(job) == "done", c.why(job)
     r = c.get(f"/jobs/{job}/download/pdf")
     assert r.headers["content-type"] == "application/pdf"
     assert r.headers["content-disposition"].startswith("attachment;")
@@ -167,7 +167,7 @@ def test_a_path_like_dataset_name_is_only_a_label(desk):
     assert not any("etc" in p.parts or "script" in str(p) for p in made)
     assert not (desk.data.parent / "etc").exists()
     job = job_id(c.start_brief(d))
-    assert c.wait(job) == "done"
+    assert c.wait(job) == "done", c.why(job)
     folders = [p.name for p in (desk.data / "runs" / str(job)).iterdir()]
     assert folders == ["2025-all"]  # named from the parameters, not the label
 
@@ -192,7 +192,7 @@ def test_two_jobs_submitted_together_get_two_outputs(start_desk, tiny_notebooks)
     assert len(ids) == 2
     c = desk.client()
     for job in ids:
-        assert c.wait(job) == "done"
+        assert c.wait(job) == "done", c.why(job)
     folders = {job: desk.data / "runs" / str(job) / "2025-haidong" for job in ids}
     assert all((f / "brief.pdf").is_file() for f in folders.values())
     with sqlite3.connect(desk.db) as conn:
@@ -246,7 +246,7 @@ def test_a_restart_in_the_middle_of_a_job_puts_it_back_in_the_queue(start_desk, 
     mine[0].wait(timeout=15)
     desk.start()
     c = desk.client()
-    assert c.wait(job) == "done"
+    assert c.wait(job) == "done", c.why(job)
     page = c.get(f"/jobs/{job}").text
     assert "put back in the queue: the desk restarted while it ran" in page
     assert (desk.data / "runs" / str(job) / "2025-haidong" / "brief.pdf").is_file()
@@ -277,7 +277,7 @@ def test_cancel_stops_a_running_job_and_its_kernels(start_desk, slow_notebooks):
     assert c.wait(first) == "cancelled"
     _, alive = psutil.wait_procs([worker, *kernels], timeout=10)
     assert not alive
-    assert c.wait(second) == "done"  # the runner went on to the next job
+    assert c.wait(second) == "done", c.why(second)  # the runner went on to the next job
     assert not (desk.data / "runs" / str(first) / "2025-all").exists()
 
 
@@ -285,7 +285,7 @@ def test_a_batch_by_size_from_the_same_form_with_its_index_page(desk):
     c = desk.client()
     d = dataset_id(c.upload("样例", SAMPLE_FILES))
     job = job_id(c.start_brief(d, batch_by="size", region="haidong"))
-    assert c.wait(job) == "done"
+    assert c.wait(job) == "done", c.why(job)
     page = c.get(f"/jobs/{job}").text
     assert "每个规模一份" in page and "批量简报目录" in page
     index = c.get(f"/jobs/{job}/batch/index.html")
@@ -309,7 +309,7 @@ def test_a_failed_job_shows_notebook_cell_and_error_and_the_last_good_brief_stay
     c = desk.client()
     d = dataset_id(c.upload("样例", SAMPLE_FILES))
     good = job_id(c.start_brief(d, region="haidong"))
-    assert c.wait(good) == "done"
+    assert c.wait(good) == "done", c.why(good)
     pdf = c.get(f"/jobs/{good}/download/pdf").content
     # a rules file that refers to no fact is refused when the job is submitted
     bad_rules = ROOT / "tests" / "data" / "bad" / "rules_unknown_fact.yaml"
