@@ -174,10 +174,19 @@ def environment(autoescape: bool = False) -> jinja2.Environment:
 
 def context(findings, suggestions, lang: str) -> dict:
     """What a brief or draft template sees: the facts (``difficulty.financing.share``
-    …), the findings, the suggestions and a few labels in the text's language."""
+    …), the findings, the suggestions, ``key_factors`` (the drivers the rules call key
+    factors, :mod:`analysis.writing._keyfactors`) and a few labels in the text's
+    language."""
     from analysis.findings.facts import facts, tree
 
+    keys = getattr(suggestions, "key_factors", None)
+    if keys is None:  # a plain list of suggestions: the default rule
+        from analysis.writing._keyfactors import default_rule, key_factors
+
+        keys = key_factors(findings, default_rule())
+    drivers = {d.code: d for d in (findings.drivers.items if findings.drivers else [])}
     return {
+        "key_factors": [drivers[c] for c in keys if c in drivers],
         **tree(facts(findings)),
         "findings": findings,
         "suggestions": suggestions,
