@@ -144,6 +144,12 @@ class Client(httpx.Client):
             time.sleep(0.3)
         raise AssertionError(f"job {job} still {status} after {timeout} s")
 
+    def why(self, job: int) -> str:
+        """A job's error and note as its page shows them (for assertion messages)."""
+        html = self.get(f"/jobs/{job}").text
+        found = re.findall(r"<pre>(.*?)</pre>|class=\"muted\">· [^<]*", html, re.S)
+        return " | ".join(f for f in found if f) or html[-1500:]
+
     def status(self, job: int) -> str:
         html = self.get(f"/jobs/{job}/status").text
         return re.search(r'class="st (\w+)"', html).group(1)

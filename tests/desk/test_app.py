@@ -109,7 +109,7 @@ def test_the_sample_uploads_stored_once_read_only_and_runs(desk):
     page = c.get(f"/datasets/{first}").text
     assert "可以使用" in page and "海东市" in page  # drop-downs filled from the data
     job = job_id(c.start_brief(first, region="haidong"))
-    assert c.wait(job) == "done"
+    assert c.wait(job) == "done", c.why(job)
     r = c.get(f"/jobs/{job}/download/pdf")
     assert r.headers["content-type"] == "application/pdf"
     assert r.headers["content-disposition"].startswith("attachment;")
@@ -167,7 +167,7 @@ def test_a_path_like_dataset_name_is_only_a_label(desk):
     assert not any("etc" in p.parts or "script" in str(p) for p in made)
     assert not (desk.data.parent / "etc").exists()
     job = job_id(c.start_brief(d))
-    assert c.wait(job) == "done"
+    assert c.wait(job) == "done", c.why(job)
     folders = [p.name for p in (desk.data / "runs" / str(job)).iterdir()]
     assert folders == ["2025-all"]  # named from the parameters, not the label
 
@@ -192,7 +192,7 @@ def test_two_jobs_submitted_together_get_two_outputs(start_desk, tiny_notebooks)
     assert len(ids) == 2
     c = desk.client()
     for job in ids:
-        assert c.wait(job) == "done"
+        assert c.wait(job) == "done", c.why(job)
     folders = {job: desk.data / "runs" / str(job) / "2025-haidong" for job in ids}
     assert all((f / "brief.pdf").is_file() for f in folders.values())
     with sqlite3.connect(desk.db) as conn:
@@ -246,7 +246,7 @@ def test_a_restart_in_the_middle_of_a_job_puts_it_back_in_the_queue(start_desk, 
     mine[0].wait(timeout=15)
     desk.start()
     c = desk.client()
-    assert c.wait(job) == "done"
+    assert c.wait(job) == "done", c.why(job)
     page = c.get(f"/jobs/{job}").text
     assert "put back in the queue: the desk restarted while it ran" in page
     assert (desk.data / "runs" / str(job) / "2025-haidong" / "brief.pdf").is_file()
@@ -277,5 +277,61 @@ def test_cancel_stops_a_running_job_and_its_kernels(start_desk, slow_notebooks):
     assert c.wait(first) == "cancelled"
     _, alive = psutil.wait_procs([worker, *kernels], timeout=10)
     assert not alive
-    assert c.wait(second) == "done"  # the runner went on to the next job
+    assert c.wait(second) == "done", c.why(second)  # the runner went on to the next job
     assert not (desk.data / "runs" / str(first) / "2025-all").exists()
+
+
+def test_a_batch_by_size_from_the_same_form_with_its_index_page(desk):
+    c = desk.client()
+    d = dataset_id(c.upload("样例", SAMPLE_FILES))
+    job = job_id(c.start_brief(d, batch_by="size", region="haidong"))
+    assert c.wait(job) == "done", c.why(job)
+    page = c.get(f"/jobs/{job}").text
+    assert "每个规模一份" in page and "批量简报目录" in page
+    index = c.get(f"/jobs/{job}/batch/index.html")
+    assert "script-src" not in index.headers["content-security-policy"]  # no scripts at all
+    assert "sandbox" in index.headers["content-security-policy"]
+    links = re.findall(r"href='([^']+)/brief\.pdf'", index.text)
+    assert len(links) == 4  # 大型, 中型, 小型, 微型
+    pdf = c.get(f"/jobs/{job}/batch/{links[0]}/brief.pdf")
+    assert pdf.content.startswith(b"%PDF")
+    assert pdf.headers["content-disposition"].startswith("attachment;")
+    assert c.get(f"/jobs/{job}/batch/..%2F..%2Fdesk.sqlite3/brief.pdf").status_code == 404
+    assert c.get(f"/jobs/{job}/download/zip").headers["content-type"] == "application/zip"
+
+
+def test_a_failed_job_shows_notebook_cell_and_error_and_the_last_good_brief_stays(
+    start_desk, tiny_notebooks, tmp_path
+):
+    from notebook_factory import write_notebooks
+
+    desk = start_desk(notebooks=tiny_notebooks)
+    c = desk.client()
+    d = dataset_id(c.upload("样例", SAMPLE_FILES))
+    good = job_id(c.start_brief(d, region="haidong"))
+    assert c.wait(good) == "done", c.why(good)
+    pdf = c.get(f"/jobs/{good}/download/pdf").content
+    # a rules file that refers to no fact is refused when the job is submitted
+    bad_rules = ROOT / "tests" / "data" / "bad" / "rules_unknown_fact.yaml"
+    r = c.post(
+        f"/datasets/{d}/jobs",
+        data={"csrf": c.token(f"/datasets/{d}")},
+        files={"rules": (bad_rules.name, bad_rules.read_bytes(), "application/yaml")},
+    )
+    assert r.status_code == 400
+    assert "rules_unknown_fact.yaml: rule &#39;x&#39;: unknown finding" in r.text
+    desk.stop()
+    broken = write_notebooks(tmp_path / "broken", fail_in="2-policy-brief.ipynb")
+    desk = start_desk(notebooks=broken, data=desk.data)
+    c = desk.client()
+    bad = job_id(c.start_brief(d, region="haidong"))
+    assert c.wait(bad) == "failed"
+    page = c.get(f"/jobs/{bad}").text
+    assert re.search(
+        r"error: notebook 2-policy-brief.ipynb failed in cell \d+ \(`x = 1`\): "
+        r"ValueError: planted failure",
+        page,
+    )
+    assert "之前生成的简报不受影响" in page
+    assert str(desk.data) not in page  # files named within the desk, not the server's paths
+    assert c.get(f"/jobs/{good}/download/pdf").content == pdf

@@ -133,6 +133,9 @@ def test_staff_upload_the_sample_run_haidong_download_the_pdf_and_rerun_in_engli
     assert got.value.suggested_filename.endswith("brief.pdf")
     text = _pdf_text(pdf)
     assert "海东市" in text and "营商环境" in text
+    page.locator("iframe.preview").scroll_into_view_if_needed()
+    page.wait_for_timeout(1000)  # let the brief paint
+    page.screenshot(path=shots / "preview.png")
 
     # History: rerun with lang=en.
     page.click("header nav >> text=运行记录")
@@ -159,6 +162,8 @@ def test_staff_upload_the_sample_run_haidong_download_the_pdf_and_rerun_in_engli
     assert page.locator("header nav", has_text="Datasets").count() == 1
     page.goto(desk.url + "/runs")
     assert page.locator("table.list tbody tr").count() == 2
+    assert page.locator("th", has_text="Parameters").count() == 1
+    page.screenshot(path=shots / "history-en.png")
 
     # Nothing came from anywhere but the desk.
     outside = [u for u in requests_seen if not u.startswith((desk.url, "data:", "blob:"))]

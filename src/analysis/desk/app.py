@@ -258,7 +258,10 @@ def _grouped(dataset: dict) -> list[dict]:
     out = []
     problems = dataset["report"]["problems"]
     for slot in ("", *datasets.SLOTS):
-        mine = [p for p in problems if p["slot"] == slot]
+        # errors before warnings (a stable sort keeps the file's row order within each)
+        mine = sorted(
+            (p for p in problems if p["slot"] == slot), key=lambda p: p["severity"] != "error"
+        )
         if not mine:
             continue
         columns: dict[str, list] = {}
@@ -276,7 +279,15 @@ def _grouped(dataset: dict) -> list[dict]:
                         "more": len(ps) - PER_COLUMN,
                         "errors": sum(p["severity"] == "error" for p in ps),
                     }
-                    for c, ps in sorted(columns.items(), key=lambda kv: (kv[0] != "", kv[0]))
+                    # the whole file first, then columns with errors, then the rest
+                    for c, ps in sorted(
+                        columns.items(),
+                        key=lambda kv: (
+                            kv[0] != "",
+                            not any(p["severity"] == "error" for p in kv[1]),
+                            kv[0],
+                        ),
+                    )
                 ],
             }
         )
@@ -338,6 +349,7 @@ async def job_submit(request: Request) -> Response:
     desk = web.desk_of(request)
     dataset = _dataset(request, desk)
     form = await web.read_form(request)
+    names = {f"{up['sha256']}.{up['ext']}": up["original"] for up in dataset["files"].values()}
     fields = brief_form.contract()
     try:
         if dataset["errors"]:
@@ -350,7 +362,7 @@ async def job_submit(request: Request) -> Response:
             raise QifangError(f"batch by {by[:20]!r} is not offered", "choose from the list")
         if by:
             raw.pop(by, None)
-        extras = {}
+        extras: dict[str, str] = {}
         for f in fields:
             upload = form.get(f.name) if f.widget == "file" else None
             if upload is not None and not isinstance(upload, str) and upload.filename:
@@ -358,11 +370,11 @@ async def job_submit(request: Request) -> Response:
                     datasets.store, desk, upload.file, upload.filename, datasets.RULE_EXTENSIONS
                 )
                 extras[f.name] = sha
-        for name in ("rules", "coding"):
-            if f"keep_{name}" in form and name not in extras and form.get(f"keep_{name}"):
-                sha = str(form.get(f"keep_{name}"))
+                names[f"{sha}.yaml"] = upload.filename
+            elif f.widget == "file" and form.get(f"keep_{f.name}"):  # a rerun keeps its file
+                sha = str(form.get(f"keep_{f.name}"))
                 desk.upload_path(sha, "yaml")  # a hash, or refused
-                extras[name] = sha
+                extras[f.name] = sha
         check = {
             **raw,
             **datasets.paths(desk, dataset),
@@ -371,6 +383,9 @@ async def job_submit(request: Request) -> Response:
         await asyncio.to_thread(_check_job, check, extras)
     except (QifangError, ValueError) as exc:
         message = str(exc) if isinstance(exc, QifangError) else "invalid upload reference"
+        message = message.replace(str(desk.uploads) + "/", "")
+        for stored, original in names.items():  # the files as the user named them
+            message = message.replace(stored, original)
         return web.render(
             request,
             "dataset.html",

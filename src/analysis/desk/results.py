@@ -57,7 +57,11 @@ def listing(desk: Desk, job: dict) -> dict | None:
     if job["kind"] == "batch":
         briefs = sorted(p.parent.name for p in folder.glob("*/manifest.json"))
         return {"briefs": briefs, "index": (folder / "index.html").is_file()}
-    drafts = [_draft(p) for p in sorted((folder / "drafts").glob("*.docx"))]
+    found = (folder / "drafts").glob("*.docx")
+    drafts = [
+        _draft(p)
+        for p in sorted(found, key=lambda p: (p.stem.split(".")[0], not p.stem.endswith(".zh")))
+    ]
     main = {k: name for k, name in MAIN.items() if (folder / name).is_file()}
     return {"main": main, "drafts": drafts, "name": folder.name}
 

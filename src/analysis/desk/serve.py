@@ -72,6 +72,11 @@ def serve(
     pool = Runners(desk, runners, lock)
     pool.start()
     say(f"Qifang desk on http://{host}:{port}/  (data: {desk.data}; {runners} runner(s))")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        say(
+            f"Listening on {host}: put the desk behind the office's HTTPS reverse proxy "
+            "(README: The office desk) rather than exposing it directly"
+        )
     try:
         uvicorn.run(
             create_app(desk, secure_cookies=secure_cookies),
@@ -148,6 +153,10 @@ class Runners:
 def first_admin(desk: Desk, say=print) -> None:
     """An ``admin`` account with a random password, printed once, if there is no user."""
     if users.count(desk.db):
+        say(
+            f"Accounts exist already; to reset one: qifang user add admin --role admin "
+            f"--data {desk.data}"
+        )
         return
     password = secrets.token_urlsafe(12)
     users.add(desk.db, "admin", "admin", password)

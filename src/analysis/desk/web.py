@@ -190,7 +190,7 @@ class Limits:
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body:
-            return await _plain(send, 413, "上传的文件太大。The upload is too large.")
+            return await _plain(send, 413, _TOO_LARGE.format(mb=self.max_body // 3 // 2**20))
         seen = 0
 
         async def bounded():
@@ -221,6 +221,13 @@ class Limits:
         await self.app(scope, bounded, secured)
 
 
+_TOO_LARGE = (
+    "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>413</title></head>"
+    "<body><p>上传的文件太大（每个文件不超过{mb} MB）。The upload is too large (at most {mb} MB "
+    "a file).</p><p><a href='/datasets'>返回 Back</a></p></body></html>"
+)
+
+
 async def _plain(send, status: int, text: str) -> None:
     body = text.encode("utf-8")
     await send(
@@ -228,7 +235,7 @@ async def _plain(send, status: int, text: str) -> None:
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-type", b"text/html; charset=utf-8"),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
             ],
