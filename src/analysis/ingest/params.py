@@ -11,6 +11,7 @@ runs it.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ class Params:
     min_cell: int = 10  # cells with fewer respondents are suppressed
     confidence: float = 0.95  # confidence level of every interval
     overdue_days: int = 60  # a request open longer than this is overdue
-    unit: str = "省工商联"  # the issuing unit named on drafts
+    unit: str = ""  # the issuing unit named on drafts; empty: the instrument's office
     visits: str = "data/sample/visits.csv"  # visits export (CSV or XLSX)
     requests: str = "data/sample/requests.csv"  # requests ledger; empty: none
     frame: str = "data/sample/frame.csv"  # registered firms per wave x region x size
@@ -53,6 +54,7 @@ class Params:
 _TYPES = {f.name: f.type for f in fields(Params)}
 _PATHS = ("visits", "requests", "frame", "instrument", "rules", "coding")
 _OPTIONAL_PATHS = ("requests", "rules", "coding")
+_OPTIONAL_TEXT = ("unit",)
 
 
 def names() -> tuple[str, ...]:
@@ -69,10 +71,23 @@ def read_params_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise ParameterError(f"parameters file not found: {path}", "check the path given with -f")
+    text = path.read_text(encoding="utf-8", errors="replace")
+    for number, line in enumerate(text.splitlines(), 1):
+        if re.match(r"^\s*[A-Za-z_]+\s*：", line):
+            raise ParameterError(
+                f"{path}: line {number} ({line.strip()!r}) writes the colon as '：' (full-width)",
+                "write each line as name: value with an ASCII colon and a space, e.g. "
+                "region: 海东市",
+            )
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
-        raise ParameterError(f"{path}: not valid YAML ({exc})", "fix the file's syntax") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        raise ParameterError(
+            f"{path}: {where}not valid YAML ({getattr(exc, 'problem', None) or exc})",
+            "write one name: value per line, e.g. region: 海东市",
+        ) from None
     if not isinstance(data, dict):
         raise ParameterError(f"{path}: expected 'name: value' lines", "see README: parameters")
     return data
@@ -96,7 +111,7 @@ def _convert(name: str, value: Any) -> Any:
     kind = _TYPES[name]
     optional = "None" in str(kind)
     if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null")):
-        if optional or name in _OPTIONAL_PATHS:
+        if optional or name in _OPTIONAL_PATHS or name in _OPTIONAL_TEXT:
             return None if optional else ""
         raise ParameterError(f"{name} cannot be empty", f"give a value for {name}")
     text = str(value).strip()
@@ -225,8 +240,7 @@ def against_data(p: Params, visits, instrument) -> Params:
         present = set(in_wave[name].dropna().astype(str).unique())
         match = None
         for c in q.choices:
-            keys = {str(c.value), c.label.zh, c.label.en, c.short.zh, c.short.en, c.code or ""}
-            if normalize(value) in {normalize(k) for k in keys if k}:
+            if normalize(value) in {normalize(k) for k in c.names}:
                 match = c.value
         if match is None or str(match) not in present:
             listed = "、".join(c.label.zh for c in q.choices if str(c.value) in present)

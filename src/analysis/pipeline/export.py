@@ -172,8 +172,16 @@ def tables_xlsx(findings, path, lang: str = "zh") -> None:
                 for p in findings.policies
             ],
         ),
-        ("市州", "Regions"): (
-            ["市州", "指数", "置信区间下限", "置信区间上限", "样本企业数", "排名", "与全省比较"]
+        ("地区", "Regions"): (
+            [
+                findings.scope.region_word.zh,
+                "指数",
+                "置信区间下限",
+                "置信区间上限",
+                "样本企业数",
+                "排名",
+                f"与{findings.scope.whole.zh}比较",
+            ]
             if zh
             else ["region", "index", "ci_low", "ci_high", "n", "rank", "vs_province"],
             [

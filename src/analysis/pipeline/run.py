@@ -65,35 +65,71 @@ class RunResult:
 
 
 def slug(p: Params) -> str:
-    """A folder name for a parameter set, e.g. ``2025-haidong`` or ``2025-all-C-micro-en``."""
+    """A folder name for a parameter set, e.g. ``2025-haidong`` or ``2025-all-C-micro-en``;
+    for data other than the bundled sample, prefixed with the visits file's name
+    (``走访-2025-all``), so a run on your data never replaces the sample's brief."""
     parts = [str(p.wave), p.region or "all"]
     parts += [x for x in (p.industry, p.size) if x]
     if p.lang != "zh":
         parts.append(p.lang)
-    return "-".join(parts)
+    return "-".join([*data_prefix(p), *parts])
 
 
-def prepare(raw: dict | None = None) -> Params:
+def data_prefix(p: Params) -> list[str]:
+    """``[]`` for the bundled sample, else the visits file's name made safe for a folder."""
+    import re
+
+    sample = (ROOT / Params.visits).resolve()
+    if Path(p.visits).resolve() == sample:
+        return []
+    stem = re.sub(r"[^\w]+", "_", Path(p.visits).stem).strip("_")[:40]
+    return [stem or "data"]
+
+
+def prepare(raw: dict | None = None, log: Callable[[str], None] | None = None) -> Params:
     """Check parameters against the contract and the data, and the rules and coding
     files, before any kernel starts: their errors reach the user as themselves."""
-    return prepare_with_data(raw)[0]
+    return prepare_with_data(raw, log)[0]
 
 
-def prepare_with_data(raw: dict | None = None):
+def prepare_with_data(raw: dict | None = None, log: Callable[[str], None] | None = None):
     """:func:`prepare`, also returning the instrument and the loaded visits (a batch
-    checks each of its briefs' parameters against them without loading them again)."""
+    checks each of its briefs' parameters against them without loading them again).
+
+    The visits, the requests ledger and the frame go through the same check as
+    ``qifang validate`` (:func:`analysis.ingest.validate.check_inputs`): an error in
+    any of them stops here, before a notebook runs; the warnings that matter (columns
+    that look like questions but were not read) are passed to ``log``.
+    """
     from analysis.ingest.instrument import load_instrument
-    from analysis.ingest.load import load
+    from analysis.ingest.validate import check_inputs
     from analysis.measures.text import load_coding
     from analysis.writing.suggest import load_rules
 
     p = check(raw)
     inst = load_instrument(p.instrument)
-    visits = load(p.visits, "visits", inst).data
+    report = check_inputs(p.visits, p.requests or None, p.frame, inst, wave=p.wave)
+    report.raise_errors()
+    if log is not None:
+        _warn(report, log)
+    visits = report.form("visits").data
     p = against_data(p, visits, inst)
     load_rules(p.rules or None, inst)
     load_coding(p.coding or None, instrument=inst)
     return p, inst, visits
+
+
+def _warn(report, log: Callable[[str], None]) -> None:
+    """The warnings a user must see before the brief is made: columns that look like
+    questions but were not read first, then how the export was read (option numbers,
+    metadata standing in, requests left out); the per-question summaries of skipped
+    answers only as a count."""
+    loud = report.unread_questions
+    skipped = report.skipped_answers
+    for problem in (*loud, *(w for w in report.warnings if w not in loud and w not in skipped)):
+        log(f"warning: {problem}")
+    if skipped:
+        log(f"({len(skipped):,} questions some firms skipped: `qifang validate` lists them)")
 
 
 def run(
@@ -146,7 +182,7 @@ def run(
     kernels = {nb: warm.submit(_start_kernel, nb_dir) for nb in (ANALYSIS, *WRITING)}
     warm.submit(_import_exporters)
     try:
-        p = raw if isinstance(raw, Params) else prepare(raw)
+        p = raw if isinstance(raw, Params) else prepare(raw, log=say)
         timings["check"] = time.perf_counter() - started
         out_root = Path(out_root) if out_root is not None else BRIEFS
         name = name or slug(p)
