@@ -2,10 +2,15 @@
 # Install the system packages Qifang needs when they are missing: a CJK font (Chinese
 # glyphs in charts and PDFs), Pango (WeasyPrint's text layout) and HarfBuzz-subset
 # (without it WeasyPrint subsets the CJK fonts with fontTools: 12 s a PDF instead of
-# 0.2 s). Acts only as root on Debian/Ubuntu; elsewhere it says what to install.
+# 0.2 s). With --test, also Debian's Chromium, which the desk's browser test drives
+# (Playwright with executable_path; no browser is ever downloaded). Acts only as root on
+# Debian/Ubuntu; elsewhere it says what to install.
 set -euo pipefail
 
 need=()
+if [ "${1:-}" = "--test" ] && [ ! -x /usr/bin/chromium ]; then
+    need+=(chromium)
+fi
 if ! (command -v fc-list >/dev/null && fc-list :lang=zh family | grep -q .); then
     need+=(fonts-noto-cjk fontconfig)
 fi
