@@ -99,13 +99,13 @@ def batch(
             f"{by}= is set, but the batch makes one brief per {by}",
             f"leave {by} out of the parameters",
         )
-    base, inst, visits = prepare_with_data(raw)
+    base, inst, visits = prepare_with_data(raw, log=print if progress else None)
     present = set(visits.loc[visits["wave"] == base.wave, by].dropna().astype(str))
     values = [str(c.value) for c in inst.question(by).choices if str(c.value) in present]
     # Checked here, once: the runs need not load the data again to check themselves.
     jobs = {value: against_data(check({**raw, by: value}), visits, inst) for value in values}
     del visits
-    default = "-".join([*data_prefix(base), f"{base.wave}-by-{by}"])
+    default = "-".join([*data_prefix(base, root), f"{base.wave}-by-{by}"])
     folder = outdir.check_batch_folder(root / outdir.safe_name(name or default))
     folder.mkdir(parents=True, exist_ok=True)
 

@@ -83,22 +83,28 @@ class RunResult:
 
 
 def slug(p: Params) -> str:
-    """A folder name for a parameter set, e.g. ``2025-haidong`` or ``2025-all-C-micro-en``;
-    for data other than the bundled sample, prefixed with the visits file's name
-    (``走访-2025-all``), so a run on your data never replaces the sample's brief."""
+    """A folder name for a parameter set, e.g. ``2025-haidong`` or ``2025-all-C-micro-en``."""
     parts = [str(p.wave), p.region or "all"]
     parts += [x for x in (p.industry, p.size) if x]
     if p.lang != "zh":
         parts.append(p.lang)
-    return "-".join([*data_prefix(p), *parts])
+    return "-".join(parts)
 
 
-def data_prefix(p: Params) -> list[str]:
-    """``[]`` for the bundled sample, else the visits file's name made safe for a folder."""
+def default_name(p: Params, root: Path) -> str:
+    """The run's folder name when none is given: :func:`slug`, prefixed in the shared
+    ``briefs/`` folder with the visits file's name when the data is not the bundled
+    sample (``走访-2025-all``), so a run on your data never replaces the sample's brief."""
+    return "-".join([*data_prefix(p, root), slug(p)])
+
+
+def data_prefix(p: Params, root: Path) -> list[str]:
+    """``[]`` for the bundled sample or outside ``briefs/`` (the desk gives each job its
+    own folder), else the visits file's name made safe for a folder."""
     import re
 
     sample = (ROOT / Params.visits).resolve()
-    if Path(p.visits).resolve() == sample:
+    if Path(p.visits).resolve() == sample or Path(root).resolve() != BRIEFS.resolve():
         return []
     stem = re.sub(r"[^\w]+", "_", Path(p.visits).stem).strip("_")[:40]
     return [stem or "data"]
@@ -233,7 +239,7 @@ def run(
             p = raw if isinstance(raw, Params) else prepare(raw, log=say)
             timings["check"] = time.perf_counter() - started
             if name is None:
-                name = slug(p)
+                name = default_name(p, root)
                 try:
                     outdir.safe_name(name)
                 except OutputFolderError as exc:
