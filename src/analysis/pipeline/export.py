@@ -138,9 +138,6 @@ def tables_xlsx(findings, path, lang: str = "zh") -> None:
     """The brief's tables as a workbook for staff: index, difficulties, policies,
     regions, requests, and the firms' redacted words. Formats only: every value comes
     from ``findings``."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     zh = lang != "en"
 
     def label(text):
@@ -210,10 +207,19 @@ def tables_xlsx(findings, path, lang: str = "zh") -> None:
                 for d in findings.requests.by_department
             ],
         )
+    write_workbook({(zh_en[0] if zh else zh_en[1]): table for zh_en, table in sheets.items()}, path)
+
+
+def write_workbook(sheets: dict[str, tuple[list, list[list]]], path) -> None:
+    """Write sheets of (header, rows) as a workbook: bold headers, and any text a
+    spreadsheet would run as a formula stored and shown as text."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     book = Workbook()
     book.remove(book.active)
-    for (name_zh, name_en), (header, rows) in sheets.items():
-        ws = book.create_sheet(name_zh if zh else name_en)
+    for name, (header, rows) in sheets.items():
+        ws = book.create_sheet(name)
         ws.append(header)
         for cell in ws[1]:
             cell.font = Font(bold=True)
