@@ -337,3 +337,91 @@ def test_default_names_keep_your_data_apart_from_the_samples_in_briefs(tmp_path)
     assert default_name(own, BRIEFS) == "province_numbers-2025-all"
     assert default_name(sample, BRIEFS) == "2025-all"
     assert default_name(own, tmp_path) == "2025-all"  # a folder of its own (the desk's jobs)
+
+
+def test_the_notebooks_tables_say_why_a_small_county_has_none(surveys):
+    from analysis.findings import explore
+
+    whole = survey_of(surveys, "city_text")
+    assert isinstance(explore.table(whole, "drivers"), pd.DataFrame)
+    small = build.for_params(whole, region="湟源县")
+    note = explore.table(small, "drivers")
+    assert isinstance(note, explore.Note) and "too few" in note.text
+    assert isinstance(explore.table(small, "changes"), explore.Note)  # one wave only
+    assert isinstance(explore.table(small, "requests", build.build_findings(small)), explore.Note)
+
+
+def test_a_model_that_cannot_be_fitted_leaves_its_section_out(surveys, monkeypatch):
+    import numpy as np
+
+    def singular(*args, **kwargs):
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setattr("analysis.measures.models.key_drivers", singular)
+    s = build.for_params(survey_of(surveys, "city_text"), region="城北区")
+    f, html = brief_of(s)
+    assert f.drivers is None
+    reason = f.omission("drivers").reason
+    assert (
+        reason.zh
+        == "城北区的评价数据无法拟合关键因素模型（各项评价高度相关或作答过于集中），本节从略。"
+    )
+    assert reason.zh in html["zh"] and reason.en in html["en"]
+
+
+def test_a_blank_open_question_and_a_ledger_with_strays(tmp_path, capsys):
+    from analysis.pipeline.run import prepare
+
+    raw = pd.read_csv(WJX / "province_text_gbk.csv", dtype=str, encoding="gbk")
+    raw[next(c for c in raw.columns if "意见建议" in c)] = "(空)"
+    visits = tmp_path / "blank_suggestions.csv"
+    raw.to_csv(visits, index=False, encoding="gbk")
+    ledger = pd.read_csv(PROVINCE["requests"], dtype=str, encoding="utf-8-sig")
+    ledger.loc[:2, "走访编号"] = "QF2024-000001"  # three requests of a visit not in the export
+    requests = tmp_path / "ledger.csv"
+    ledger.to_csv(requests, index=False)
+    said = []
+    p = prepare(
+        {"visits": str(visits), "requests": str(requests), "frame": str(PROVINCE["frame"])},
+        log=said.append,
+    )
+    assert any("3 of 190 requests point at no visit" in line for line in said)
+    f, _ = brief_of(build.open_survey(p))
+    assert f.requests.overall.total == 187  # the strays are left out, as validate said
+    assert [b.field for b in f.open_answers if b.answered] == ["urgent_needs"]
+
+
+def test_a_ledger_error_stops_at_the_parameter_check_not_in_a_notebook(tmp_path):
+    from analysis.pipeline.run import prepare
+
+    ledger = pd.read_csv(PROVINCE["requests"], dtype=str, encoding="utf-8-sig")
+    ledger.loc[4, "办理状态"] = "已解决了吧"
+    requests = tmp_path / "ledger.csv"
+    ledger.to_csv(requests, index=False)
+    with pytest.raises(
+        ValidationError, match=r"ledger.csv:6:办理状态: '已解决了吧' — not a choice"
+    ):
+        prepare({**params("province_text"), "requests": str(requests)})
+
+
+def test_a_frame_stratum_without_firms_or_visits_is_fine():
+    inst = load_instrument(CITY / "instrument.yaml")
+    frame = load(CITY / "frame.csv", "frame", inst)
+    assert not frame.errors
+    empty = frame.data[frame.data["firms"] == 0]
+    assert [(r, s) for r, s in zip(empty["region"], empty["size"], strict=True)] == [
+        ("huangyuan", "large")
+    ]
+
+
+def test_two_columns_for_one_question_say_which_to_keep(tmp_path):
+    raw = pd.read_csv(WJX / "province_text_gbk.csv", dtype=str, encoding="gbk")
+    raw.insert(7, "2、问卷编号：", raw["1、走访编号："])
+    path = tmp_path / "two_ids.csv"
+    raw.to_csv(path, index=False, encoding="gbk")
+    with pytest.raises(ValidationError) as info:
+        load(path)
+    assert (
+        "columns '1、走访编号：', '2、问卷编号：' all read as '走访编号' (visit_id) — keep the one "
+        "that holds 走访编号: delete or rename the other(s) in a copy of the export"
+    ) in str(info.value)
