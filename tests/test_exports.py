@@ -165,6 +165,10 @@ def test_a_county_of_18_firms_leaves_out_the_drivers_and_says_why(surveys, name)
     assert reason.startswith("关键因素分析需要") and "湟源县仅有" in reason
     assert "影响企业满意度的关键因素" in html["zh"] and reason in html["zh"]
     check_figures(f, hand.index(expected(name)[0], "湟源县"))
+    # no chart of four suppressed bars, no "in their words:" without words
+    assert Brief(f, [], "zh").chart("financing_by_size") is None
+    quoted = any(c.quotes for b in f.open_answers for c in b.categories)
+    assert ("以下为企业原话" in html["zh"]) == quoted
 
 
 def test_what_the_questionnaire_does_not_ask_is_left_out_cleanly(surveys):

@@ -177,8 +177,8 @@ class Brief:
     def _chart_financing_by_size(self):
         f = self.findings
         top = f.difficulties[0] if f.difficulties else None
-        if top is None or len(top.by_size) < 2:
-            return None
+        if top is None or sum(not lv.stat.suppressed for lv in top.by_size) < 2:
+            return None  # nothing to compare: every size class too small
         rows = [self._bar(lv.label, lv.stat) for lv in top.by_size]
         return charts.ranked_bars(
             pd.DataFrame(rows),
