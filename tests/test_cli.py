@@ -100,8 +100,17 @@ def test_cli_calls_results_with_the_parsed_arguments(monkeypatch, tmp_path):
         seen.update(raw=raw, out_root=out_root, name=name)
 
     monkeypatch.setattr("analysis.pipeline.results.results", fake_results)
-    argv = ["results", "--period", "2025H1", "submissions=报送台账.xlsx", "services=s.csv",
-            "--out", str(tmp_path), "--name", "half"]
+    argv = [
+        "results",
+        "--period",
+        "2025H1",
+        "submissions=报送台账.xlsx",
+        "services=s.csv",
+        "--out",
+        str(tmp_path),
+        "--name",
+        "half",
+    ]
     assert cli.main(argv) == 0
     assert seen == {
         "raw": {"submissions": "报送台账.xlsx", "services": "s.csv", "period": "2025H1"},

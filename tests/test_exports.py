@@ -343,16 +343,14 @@ def test_default_names_keep_your_data_apart_from_the_samples_in_briefs(tmp_path)
     assert default_name(own, tmp_path) == "2025-all"  # a folder of its own (the desk's jobs)
 
 
-def test_the_notebooks_tables_say_why_a_small_county_has_none(surveys):
-    from analysis.findings import explore
+def test_the_notebooks_tables_of_a_small_county(surveys):
+    from analysis.findings.tables import tables
 
-    whole = survey_of(surveys, "city_text")
-    assert isinstance(explore.table(whole, "drivers"), pd.DataFrame)
-    small = build.for_params(whole, region="湟源县")
-    note = explore.table(small, "drivers")
-    assert isinstance(note, explore.Note) and "too few" in note.text
-    assert isinstance(explore.table(small, "changes"), explore.Note)  # one wave only
-    assert isinstance(explore.table(small, "requests", build.build_findings(small)), explore.Note)
+    small = build.for_params(survey_of(surveys, "city_text"), region="湟源县")
+    table = tables(build.build_findings(small), "zh")
+    assert "关键因素" not in table and "诉求" not in table  # no model, no ledger
+    assert table["地区"].columns[0] == "区县" and table["地区"].columns[-1] == "与全市比较"
+    assert table["急难愁盼"]["回答数"].sum() >= 11
 
 
 def test_a_model_that_cannot_be_fitted_leaves_its_section_out(surveys, monkeypatch):

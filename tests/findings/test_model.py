@@ -24,7 +24,7 @@ def test_findings_json_validates_and_round_trips(tmp_path):
     jsonschema.validate(data, json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
     again = Findings.load(path)
     assert again.to_json() == f.to_json()
-    assert data["schema_version"] == "1.0"
+    assert data["schema_version"] == "1.1"
 
 
 def test_serialisation_is_deterministic():

@@ -185,3 +185,42 @@ def test_too_few_firms_give_no_model_and_nothing_ranked(sample_design):
     assert out.model == "none" and "too few" in out.reason
     assert out.importance.suppressed.all() and out.importance.quadrant.isna().all()
     assert out.importance["rank"].isna().all()
+
+
+@pytest.mark.parametrize("domain", ["", "sch.wide=Yes"])
+def test_importance_standard_errors_match_r_with_replicates(domain, api_designs):
+    # R: withReplicates(as.svrepdesign(dstrat, "JKn"), relweights) with Johnson's
+    # relative weights of ell, meals, mobility, col.grad in api00, net of school type
+    r_values = pd.read_csv(REFERENCE / "r_reference_2.csv", keep_default_na=False, na_values=["NA"])
+    ref = r_values[(r_values.statistic == "relweight") & (r_values.domain == domain)]
+    design = api_designs["dstrat"]
+    data = design.data
+    inside = np.ones(len(data), bool) if not domain else (data["sch.wide"] == "Yes").to_numpy()
+    rows = np.flatnonzero(inside)
+    A = np.column_stack(
+        [
+            np.ones(len(data)),
+            data.ell,
+            data.meals,
+            data.mobility,
+            data["col.grad"],
+            data.stype == "H",
+            data.stype == "M",
+            data.api00,
+        ]
+    ).astype(float)[rows]
+    w = design._w[rows]
+    share = models._relative_weights(_variance.gram(A, w), 4)
+    share = share / share.sum()
+    se, df = models.importance_replicates(design, rows, A, 4)
+    np.testing.assert_allclose(share, ref.estimate, rtol=1e-10)
+    np.testing.assert_allclose(se, ref.se, rtol=1e-8)
+    assert df == ref.df.iloc[0]
+
+
+def test_planted_drivers_have_intervals_clear_of_the_rest(drivers):
+    imp = drivers.importance.set_index("item")
+    top = imp.loc[["r_service", "r_enforcement"]]
+    rest = imp.drop(index=["r_service", "r_enforcement"])
+    assert (top.share_ci_low > rest.share_ci_high.max()).all()
+    assert (imp.share_ci_low <= imp.share).all() and (imp.share <= imp.share_ci_high).all()

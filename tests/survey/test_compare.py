@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from analysis.errors import DesignError
@@ -275,3 +276,66 @@ def test_joint_means_give_a_weighted_sum_of_means_with_rs_se(name, designs, r_va
     est, se = joint.contrast(np.array([[0.25, 0.75]]))
     assert est[0] == pytest.approx(ref.estimate, rel=1e-9)
     assert se[0] == pytest.approx(ref.se, rel=1e-6)
+
+
+# -- a difference of shares where one side has no estimated sampling error ------------
+
+
+@pytest.fixture(scope="module")
+def r_values_2() -> pd.DataFrame:
+    return pd.read_csv(REFERENCE / "r_reference_2.csv", keep_default_na=False, na_values=["NA"])
+
+
+@pytest.mark.parametrize("b", ["H", "M"])
+@pytest.mark.parametrize("as_list", [True, False])
+def test_zero_side_difference_uses_mover_as_computed_in_r(dstrat, r_values_2, b, as_list):
+    # 4 of 100 elementary schools score above 880, none of 50 high (or middle) schools
+    d = dstrat.assign(high=(dstrat.data["api00"] > 880).astype(float).to_numpy())
+    out = difference(d, ["high"] if as_list else "high", "stype", "E", b, statistic="proportion")
+    got = out.iloc[-1]  # the share of 1s (the categorical form lists 0 then 1)
+    ref = r_values_2.set_index(["statistic", "domain"])
+    mover, t = ref.loc[("mover", f"E-{b}")], ref.loc[("difference", f"E-{b}")]
+    assert got.test == "mover"
+    assert got.estimate == pytest.approx(mover.estimate, rel=1e-12)
+    assert got.ci_low == pytest.approx(mover.ci_low, rel=1e-9)
+    assert got.ci_high == pytest.approx(mover.ci_high, rel=1e-9)
+    assert got.p_value == pytest.approx(mover.p_value, rel=1e-6)
+    # the t test on the one-sided SE would have called it significant (R: p = 0.041)
+    assert got.se == pytest.approx(t.se, rel=1e-9)
+    assert t.p_value < 0.05 < got.p_value
+
+
+def test_differences_with_sampling_error_on_both_sides_keep_the_t_test(dstrat):
+    out = difference(dstrat, "sch.wide", "stype", "E", "M", statistic="proportion")
+    assert set(out.test) == {"t"}
+
+
+def test_zero_side_test_keeps_its_level_where_the_t_test_does_not():
+    # planted: 17 large firms and 150 micro firms, both citing a difficulty with
+    # probability 4%: no true gap. The t test on the one-sided SE rejects whenever the
+    # large firms happen to show 0 of 17 (half the time); MOVER keeps near its 5%.
+    rng = np.random.default_rng(13)
+    strata = np.repeat(["micro", "large"], [150, 17])
+    fpc = np.where(strata == "micro", 14_000, 83)
+    old = new = zero = 0
+    reps = 300
+    for _ in range(reps):
+        y = (rng.random(len(strata)) < 0.04).astype(float)
+        data = pd.DataFrame({"size": strata, "fpc": fpc, "y": y})
+        out = difference(
+            Design(data, strata="size", fpc="fpc"),
+            ["y"],
+            "size",
+            "micro",
+            "large",
+            statistic="proportion",
+        ).iloc[0]
+        if out.test != "mover":
+            continue
+        zero += 1
+        if out.estimate != 0:  # both sides 0 of n: no test either way
+            old += 2 * stats.t.sf(abs(out.estimate / out.se), out.df) < 0.05
+        new += out.p_value < 0.05
+    assert zero > 100
+    assert old / zero > 0.25
+    assert new / zero < 0.05

@@ -154,3 +154,57 @@ def test_malformed_rules_files(tmp_path):
         )
     with pytest.raises(RuleError, match="rules file not found"):
         load_rules(tmp_path / "none.yaml")
+
+
+# -- key factors ----------------------------------------------------------------------
+
+
+def test_only_the_planted_drivers_are_key_factors():
+    # planted: r_service and r_enforcement drive satisfaction; the third item (3.9%,
+    # interval 1.9-6.0%) is below an equal share and is no key factor
+    f = sample_findings()
+    fired = suggest(f, load_rules())
+    assert set(fired.key_factors) == {"r_service", "r_enforcement"}
+    third = sorted(f.drivers.items, key=lambda d: d.rank)[2]
+    assert third.importance_ci_high < min(
+        d.importance_ci_low for d in f.drivers.items if d.code in fired.key_factors
+    )
+
+
+def test_key_factor_rule_is_read_from_the_rules_file(tmp_path):
+    f = sample_findings()
+    strict = write(tmp_path, "key_factors:\n  when: least.lo > 0.5\n  most: 3\n")
+    assert suggest(f, load_rules(strict)).key_factors == ()
+    loose = write(tmp_path, "key_factors:\n  when: least > others\n  most: 1\n")
+    assert suggest(f, load_rules(loose)).key_factors == ("r_service",)
+
+
+def test_key_factor_texts_follow_the_rule(tmp_path):
+    from analysis.writing.brief import Brief
+    from analysis.writing.drafts import make_draft
+
+    f = sample_findings()
+    strict = suggest(f, load_rules(write(tmp_path, "key_factors:\n  when: least.lo > 0.5\n")))
+    normal = suggest(f, load_rules())
+    for fired, says in ((normal, True), (strict, False)):
+        html = Brief(f, fired, "zh").section("drivers").html
+        assert ("关键因素。" in html) is says
+        report = make_draft("report", f, fired, "zh").markdown
+        assert ("是影响企业总体满意度的关键因素" in report) is says
+        summary = make_draft("summary", f, fired, "zh").markdown
+        assert ("关键因素是" in summary) is says
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("key_factors:\n  when: least.lo >\n", "not a valid expression"),
+        ("key_factors:\n  when: rank < 3\n", "unknown name 'rank'"),
+        ("key_factors:\n  when: least.p < 0.05\n", "unknown attribute 'p'"),
+        ("key_factors:\n  when: least.lo > 0\n  most: 0\n", "not a number of items"),
+        ("key_factors: [1, 2]\n", "must be a mapping"),
+    ],
+)
+def test_bad_key_factor_rules_name_the_problem(tmp_path, body, message):
+    with pytest.raises(RuleError, match=message):
+        load_rules(write(tmp_path, body))

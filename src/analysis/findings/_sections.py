@@ -71,6 +71,7 @@ def change(row, label_a: Text | None = None, label_b: Text | None = None) -> Cha
         suppressed=suppressed,
         label_a=label_a,
         label_b=label_b,
+        test=row["test"] if isinstance(row.get("test"), str) else "t",
     )
 
 
@@ -78,13 +79,12 @@ def text(label) -> Text:
     return Text(zh=label.zh, en=label.en)
 
 
-def difficulties_section(s, tests, note, difficulties, difficulty_gaps, unfit, omit) -> dict:
+def difficulties_section(s, tests, difficulties, difficulty_gaps, unfit, omit) -> dict:
     """Difficulties with their change since the compared wave and the gap between micro
     and large firms; a change or a gap the domain cannot support is left out."""
     p, inst, design = s.params, s.instrument, s.design
     q = inst.question("difficulties")
     table = difficulties(design, domain=s.domain, instrument=inst, min_cell=p.min_cell)
-    note("difficulties", table, ["option"])
     by_size = difficulties(design, by="size", domain=s.domain, instrument=inst, min_cell=p.min_cell)
     by_ind = difficulties(
         design, by="industry", domain=s.domain, instrument=inst, min_cell=p.min_cell
@@ -138,7 +138,7 @@ def difficulties_section(s, tests, note, difficulties, difficulty_gaps, unfit, o
                 stat=stat(x),
             )
             for _, x in by_ind[by_ind["option"] == r["option"]].iterrows()
-            if not x["suppressed"]
+            if x["n"] > 0
         ]
         rank = num(r["rank"])
         items.append(
@@ -152,6 +152,27 @@ def difficulties_section(s, tests, note, difficulties, difficulty_gaps, unfit, o
             }
         )
     return {"list": items, "changes": changes, "gaps": gaps}
+
+
+def difficulty_weights(s) -> dict:
+    """Summed design weights of the firms answering the difficulties question in each
+    size class and industry of the domain: a difficulty's share is the classes' shares
+    weighted by these, the identity complementary suppression protects. A class whose
+    firms all weigh the same has shares that are multiples of 1 / n (``*_step``)."""
+    data = s.design.data
+    cols = [c for c in data.columns if str(c).startswith("difficulties__")]
+    answered = s.domain & data[cols].notna().all(axis=1).to_numpy()
+    w = s.design.weights.to_numpy()
+    out: dict = {}
+    for part in ("size", "industry"):
+        codes = data[part].astype(object).to_numpy()
+        weights, steps = {}, {}
+        for code in pd.unique(codes[answered]):
+            wc = w[answered & (codes == code)]
+            weights[str(code)] = float(wc.sum())
+            steps[str(code)] = 1 / len(wc) if np.ptp(wc) <= 1e-12 * wc.max() else 0.0
+        out[part], out[f"{part}_step"] = weights, steps
+    return out
 
 
 def profile(s) -> list[Distribution]:
@@ -183,6 +204,7 @@ def profile(s) -> list[Distribution]:
 
 
 def open_answers_section(s) -> list[OpenAnswers]:
+    from analysis.measures.indicators import SHARE_METHOD
     from analysis.measures.text import load_coding, open_answers
 
     p, inst, design = s.params, s.instrument, s.design
@@ -211,7 +233,11 @@ def open_answers_section(s) -> list[OpenAnswers]:
         d = design.assign(**{c: ind[c].to_numpy() for c in ind.columns})
         flag = pd.Categorical.from_codes(np.where(s.domain, 0, -1), categories=["in"])
         d = d.assign(_in=flag)
-        shares = d.proportion(list(ind.columns), by="_in") if len(ind.columns) else pd.DataFrame()
+        shares = (
+            d.proportion(list(ind.columns), by="_in", method=SHARE_METHOD)
+            if len(ind.columns)
+            else pd.DataFrame()
+        )
         from analysis.survey.disclosure import suppress
 
         shares = suppress(shares, p.min_cell) if len(shares) else shares

@@ -17,6 +17,7 @@ import pandas as pd
 from analysis.errors import DesignError
 from analysis.findings import _sections as sections
 from analysis.findings._omit import Omissions
+from analysis.findings._protect import protect
 from analysis.findings.model import (
     Change,
     Difficulty,
@@ -34,7 +35,6 @@ from analysis.findings.model import (
     RegionScore,
     Scope,
     Stat,
-    Suppressed,
     Text,
 )
 from analysis.findings.periods import months
@@ -58,13 +58,20 @@ def _method_design(region_word: Text) -> Text:
 
 
 _METHOD_INTERVALS = Text(
-    zh="标准误采用泰勒线性化方法计算，置信区间按设计自由度的t分布构造，比例的置信区间在logit尺度上计算。",
+    zh="标准误采用泰勒线性化方法计算，置信区间按设计自由度的t分布构造；比例的置信区间采用"
+    "Korn–Graubard方法（以有效样本量计算的Clopper–Pearson区间），比例为0或100%时取精确二项区间。",
     en="Standard errors use Taylor linearisation; intervals use the t distribution with the "
-    "design's degrees of freedom, and shares' intervals are computed on the logit scale.",
+    "design's degrees of freedom; shares' intervals are Korn and Graubard's (Clopper–Pearson "
+    "with the effective sample size), exact binomial where a share is 0 or 100%.",
 )
 _METHOD_COMPARISONS = Text(
-    zh="年度间和组间比较的p值经Benjamini–Hochberg方法校正。",
-    en="p-values of comparisons between waves and groups are adjusted with the "
+    zh="年度间和组间比较采用基于设计的t检验；比例之差中一方比例为0或100%（标准误为0），或一方"
+    "反映（或未反映）的企业不足5家时，t检验不适用，改用由两方Korn–Graubard区间合成的MOVER区间"
+    "及其p值。全部比较的p值经Benjamini–Hochberg方法校正。",
+    en="Comparisons between waves and groups use design-based t tests; where a side of a "
+    "difference of shares is 0 or 100% (a zero standard error) or rests on fewer than 5 firms "
+    "either way, no t test applies, and the interval and p-value come from MOVER on the two "
+    "sides' Korn–Graubard intervals. All p-values of the brief are adjusted together with the "
     "Benjamini–Hochberg method.",
 )
 
@@ -186,24 +193,15 @@ def build_findings(s: Survey) -> Findings:
     p, inst, design = s.params, s.instrument, s.design
     mc, conf = p.min_cell, p.confidence
     tests = _Tests()
-    suppressed: list[Suppressed] = []
     scope = _scope_label(s)
     omit = Omissions(scope)
-
-    def note(table: str, df: pd.DataFrame, keys: list[str]) -> None:
-        if "suppressed" in df:
-            for _, r in df[df["suppressed"].astype(bool)].iterrows():
-                key = "/".join(str(r[k]) for k in keys)
-                suppressed.append(Suppressed(table=table, key=key, n=int(r.get("n", 0) or 0)))
 
     wave_scope = s.scope_all_waves & (design.data["wave"].to_numpy() == p.wave)
     province = sections.mask(design.data, industry=p.industry, size=p.size) & (
         design.data["wave"].to_numpy() == p.wave
     )
     idx = environment_index(design, domain=s.domain, instrument=inst, min_cell=mc)
-    note("index", idx, ["dimension"])
     items = item_scores(design, domain=s.domain, instrument=inst, min_cell=mc)
-    note("items", items, ["item"])
     changes = {}
     if p.compare_wave is not None:
         try:
@@ -245,11 +243,11 @@ def build_findings(s: Survey) -> Findings:
             }
         )
 
-    regions = _regions(s, province, tests, note, omit)
+    regions = _regions(s, province, tests, omit)
     diffs = sections.difficulties_section(
-        s, tests, note, difficulties, difficulty_gaps, unfit=UNFIT, omit=omit
+        s, tests, difficulties, difficulty_gaps, unfit=UNFIT, omit=omit
     )
-    policy_list = _policies(s, note, omit)
+    policy_list = _policies(s)
     outlook = _outlook(s)
 
     tests.adjust(conf)
@@ -280,7 +278,7 @@ def build_findings(s: Survey) -> Findings:
     words = inst.words
     region_word = sections.text(inst.question("region").short)
     lo, hi = inst.scale()
-    drivers = _drivers(s, omit)
+    drivers, omitted = _drivers(s, omit)
     voices = sections.open_answers_section(s)
     if not any(b.field == "urgent_needs" and b.answered for b in voices):
         omit.no_voices(asked=inst.has("urgent_needs"))
@@ -288,7 +286,7 @@ def build_findings(s: Survey) -> Findings:
     if not policy_list:
         omit.no_policies()
     unit = p.unit or words.office.zh
-    return Findings(
+    findings = Findings(
         title=Text(
             zh=f"{p.wave}年{scope.zh}民营企业大调研大走访调研简报",
             en=f"Private-enterprise visits {p.wave}: {scope.en} — survey brief",
@@ -337,12 +335,14 @@ def build_findings(s: Survey) -> Findings:
         drivers=drivers,
         open_answers=voices,
         requests=ledger,
-        suppressed=suppressed,
+        suppressed=[],
         omitted=omit.items,
     )
+    coefficients = {**sections.difficulty_weights(s), "drivers_omitted": omitted}
+    return protect(findings, coefficients, conf)
 
 
-def _policies(s: Survey, note, omit: Omissions) -> list[Policy]:
+def _policies(s: Survey) -> list[Policy]:
     from analysis.measures.indicators import policies
 
     try:
@@ -351,7 +351,6 @@ def _policies(s: Survey, note, omit: Omissions) -> list[Policy]:
         )
     except DesignError:
         return []  # the questionnaire asks none: the brief drops the section
-    note("policies", pol, ["policy", "measure"])
     out = []
     for q in s.instrument.visits.fields:
         if q.name in set(pol["policy"]):
@@ -411,12 +410,11 @@ def _unit_en(unit: str) -> str:
     return known.get(unit, unit)
 
 
-def _regions(s: Survey, province: np.ndarray, tests: _Tests, note, omit: Omissions) -> dict:
+def _regions(s: Survey, province: np.ndarray, tests: _Tests, omit: Omissions) -> dict:
     from analysis.measures.index import index_change, region_ranking
 
     p, inst, design = s.params, s.instrument, s.design
     rank = region_ranking(design, domain=province, instrument=inst, min_cell=p.min_cell)
-    note("regions", rank, ["region", "dimension"])
     regions = []
     overall = rank[rank["dimension"] == "overall"].set_index("region")
     for c in inst.question("region").choices:
@@ -458,25 +456,30 @@ def _regions(s: Survey, province: np.ndarray, tests: _Tests, note, omit: Omissio
     return {"list": regions, "changes": changes}
 
 
-def _drivers(s: Survey, omit: Omissions) -> Drivers | None:
+def _drivers(s: Survey, omit: Omissions) -> tuple[Drivers | None, list[str]]:
+    """The key drivers, and the items left out because too few firms rated them; when
+    the domain cannot support the model, None and the reason in ``omit``."""
     from analysis.measures.models import key_drivers
 
     inst = s.instrument
     if not inst.has("overall_satisfaction"):
         omit.drivers_not_asked()
-        return None
+        return None, []
     try:
         d = key_drivers(s.design, domain=s.domain, min_cell=s.params.min_cell, instrument=inst)
     except UNFIT:
         omit.drivers_not_fitted()
-        return None
+        return None, []
     if d.model == "none":
         omit.drivers_too_few(d.n, d.needed)
-        return None
+        return None, []
     coef = d.coefficients.set_index("term") if "term" in d.coefficients else pd.DataFrame()
-    items = []
+    items, omitted = [], []
     for _, r in d.importance.iterrows():
-        if r.get("suppressed") or sections.num(r.get("rank")) is None:
+        if sections.num(r.get("rank")) is None:
+            continue
+        if r.get("suppressed"):
+            omitted.append(str(r["item"]))
             continue
         q = inst.question(r["item"])
         c = coef.loc[r["item"]] if r["item"] in coef.index else None
@@ -488,6 +491,9 @@ def _drivers(s: Survey, omit: Omissions) -> Drivers | None:
                 label=sections.text(q.short),
                 dimension=str(r["dimension"]),
                 importance=float(r["share"]),
+                importance_se=sections.num(r.get("share_se")),
+                importance_ci_low=sections.num(r.get("share_ci_low")),
+                importance_ci_high=sections.num(r.get("share_ci_high")),
                 rank=int(r["rank"]),
                 performance=Stat(
                     estimate=sections.num(r["performance"]),
@@ -502,16 +508,18 @@ def _drivers(s: Survey, omit: Omissions) -> Drivers | None:
             )
         )
     items.sort(key=lambda x: x.rank)
-    r2 = d.fit.get("linear", {}).get("r2") if isinstance(d.fit, dict) else None
     if not items:
         omit.drivers_not_fitted()
-        return None
+        return None, omitted
+    r2 = d.fit.get("linear", {}).get("r2") if isinstance(d.fit, dict) else None
     word = inst.question("region").short
     model = Text(
         zh=("有序概率（probit）模型" if d.model == "ordinal" else "加权线性回归模型")
-        + f"，以设计权重加权，控制企业规模、{word.zh}和行业；相对重要性采用Johnson相对权重法。",
+        + f"，以设计权重加权，控制企业规模、{word.zh}和行业；相对重要性采用Johnson相对权重法，"
+        "其置信区间由分层刀切法（JKn）重复权重计算。",
         en=("An ordered probit" if d.model == "ordinal" else "A weighted linear regression")
         + f" with design weights, controlling for size, {word.en.lower()} and industry; "
-        "relative importance by Johnson's relative weights.",
+        "relative importance by Johnson's relative weights, with intervals from jackknife "
+        "(JKn) replicate weights.",
     )
-    return Drivers(model=model, r2=sections.num(r2), n=int(d.n), items=items)
+    return Drivers(model=model, r2=sections.num(r2), n=int(d.n), items=items), omitted

@@ -243,7 +243,16 @@ def facts(f: Findings) -> dict[str, Fact]:
     if f.drivers is not None:
         for drv in f.drivers.items:
             put(_number(f"driver.{drv.code}.rank", "rank", drv.rank, drv.label))
-            put(_number(f"driver.{drv.code}.importance", "share", drv.importance, drv.label))
+            put(
+                Fact(
+                    f"driver.{drv.code}.importance",
+                    "share",
+                    drv.importance,
+                    drv.label,
+                    drv.importance_ci_low,
+                    drv.importance_ci_high,
+                )
+            )
             put(
                 _number(
                     f"driver.{drv.code}.priority", "flag", drv.quadrant == "priority", drv.label

@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 SCHEMA_PATH = Path(__file__).parent / "findings.schema.json"
 
 
@@ -53,7 +53,10 @@ class Change(_Model):
     """A difference a − b (between waves, or between two groups), tested.
 
     ``p_adjusted`` is Benjamini–Hochberg adjusted over all comparisons of the brief;
-    ``significant`` uses it at 1 − confidence.
+    ``significant`` uses it at 1 − confidence. ``test`` is how interval and p-value
+    were made: ``"t"`` (the design-based t test) or ``"mover"`` (a difference of
+    shares one of which is exactly 0 or 1, whose zero SE no t test may use; see
+    :func:`analysis.survey.compare.difference`).
     """
 
     a: float | None
@@ -70,6 +73,7 @@ class Change(_Model):
     suppressed: bool = False
     label_a: Text | None = None
     label_b: Text | None = None
+    test: Literal["t", "mover"] | None = None
 
 
 class Level(_Model):
@@ -173,7 +177,10 @@ class Driver(_Model):
     code: str
     label: Text
     dimension: str
-    importance: float  # share of explained variance (relative weights), sums to R²
+    importance: float  # share of the explained variance (relative weights); shares sum to 1
+    importance_se: float | None = None  # from JKn replicate weights
+    importance_ci_low: float | None = None
+    importance_ci_high: float | None = None
     rank: int
     performance: Stat  # the item's 0–100 score
     coefficient: float | None = None
@@ -191,7 +198,7 @@ class Drivers(_Model):
 class Category(_Model):
     code: str
     label: Text
-    count: int
+    count: int | None  # answers in the category; None where the share is suppressed
     share: Stat  # weighted share of answering firms
     phrases: list[str]
     quotes: list[str]  # redacted
@@ -206,15 +213,21 @@ class OpenAnswers(_Model):
 
 
 class Rate(_Model):
+    """Requests of a department, category or wave. ``total`` is always published; a
+    suppressed row (too few requests, or hiding another's) has no rate, no counts of
+    resolved, open or overdue requests and no median: any of them would give the rate
+    away."""
+
     code: str
     label: Text
     total: int
-    resolved: int
+    resolved: int | None
     rate: float | None
     median_days: float | None = None
     median_ci: tuple[float | None, float | None] | None = None
-    open: int = 0
-    overdue: int = 0
+    open: int | None = 0
+    overdue: int | None = 0
+    suppressed: bool = False
 
 
 class Requests(_Model):
@@ -228,9 +241,13 @@ class Requests(_Model):
 
 
 class Suppressed(_Model):
+    """A figure left out: ``small`` (fewer than ``min_cell`` firms or requests) or
+    ``complementary`` (it would let a small one be recomputed from what is published)."""
+
     table: str
     key: str
     n: int
+    reason: Literal["small", "complementary"] = "small"
 
 
 class Omission(_Model):
@@ -263,7 +280,7 @@ class Findings(_Model):
     Findings.load("briefs/2025-all/findings.json").index.overall.estimate
     """
 
-    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.1"] = SCHEMA_VERSION
     title: Text
     unit: Text
     scope: Scope

@@ -1,8 +1,13 @@
 """Difficulties, support policies, satisfaction and outlook: the shares a brief reports.
 
-All shares are design-weighted, among the firms that answered the question, with
-logit confidence intervals (:meth:`analysis.survey.design.Design.proportion`), estimated
-inside the brief's domain and suppressed at ``min_cell``.
+All shares are design-weighted, among the firms that answered the question, estimated
+inside the brief's domain and suppressed at ``min_cell``. Their intervals are Korn and
+Graubard's (``method="beta"`` of :meth:`analysis.survey.design.Design.proportion`, R's
+``svyciprop(method="beta")``) unless ``method="logit"`` is asked for: in a simulation
+of the sample's 海东市 (``simulations/share_intervals.py``, results in the README) they
+covered the true share at least as often as the logit interval for shares of 2-10% in
+cells of 18-39 firms (e.g. 99.2% against 92.3% for 2% among 39 medium firms), and were
+narrower there; for shares of 25-50% the two agree within a point.
 
 Policies (``p_*``: unaware / aware / benefited) give three rates each:
 
@@ -31,6 +36,7 @@ from analysis.survey.compare import difference
 from analysis.survey.design import Design
 
 MEASURES = ("aware", "benefited", "reach_gap")
+SHARE_METHOD = "beta"  # interval of every share a brief prints (see the module notes)
 OUTLOOK = ("overall_satisfaction", "invest_plan", "hiring_plan")
 
 
@@ -43,6 +49,7 @@ def difficulties(
     instrument: Instrument | None = None,
     min_cell: int = disclosure.MIN_CELL,
     confidence: float | None = None,
+    method: str = SHARE_METHOD,
 ) -> pd.DataFrame:
     """The share of firms citing each difficulty, ranked, overall or by size, industry …
 
@@ -57,6 +64,7 @@ def difficulties(
     instrument : the questionnaire; default the bundled one.
     min_cell : cells with fewer answering firms are suppressed.
     confidence : interval level; default the design's.
+    method : interval of the shares, ``"beta"`` (default) or ``"logit"``.
 
     Returns
     -------
@@ -75,7 +83,7 @@ def difficulties(
     """
     options = _options(design.data, question, instrument)
     columns = [f"{question}{MULTI_SEP}{o}" for o in options]
-    out = _shares(design, columns, by, domain, min_cell, confidence)
+    out = _shares(design, columns, by, domain, min_cell, confidence, method)
     out = out.rename(columns={"level": "option"})
     out["option"] = out["option"].str.slice(len(question) + len(MULTI_SEP))
     keys = _by(by)
@@ -138,12 +146,13 @@ def policies(
     instrument: Instrument | None = None,
     min_cell: int = disclosure.MIN_CELL,
     confidence: float | None = None,
+    method: str = SHARE_METHOD,
 ) -> pd.DataFrame:
     """Awareness, benefit and reach gap of each support policy (see the module notes).
 
     Parameters
     ----------
-    design, by, domain, instrument, min_cell, confidence : as :func:`difficulties`.
+    design, by, domain, instrument, min_cell, confidence, method : as :func:`difficulties`.
 
     Returns
     -------
@@ -182,7 +191,7 @@ def policies(
         derived[f"{name}|aware"] = np.where(answered, aware, np.nan)
         derived[f"{name}|benefited"] = np.where(answered, benefited, np.nan)
         derived[f"{name}|reach_gap"] = np.where(aware, ~benefited, np.nan)
-    out = _shares(design.assign(**derived), list(derived), by, domain, min_cell, confidence)
+    out = _shares(design.assign(**derived), list(derived), by, domain, min_cell, confidence, method)
     parts = out.pop("level").str.split("|", n=1, expand=True)
     at = len(_by(by))
     out.insert(at, "policy", parts[0])
@@ -198,12 +207,13 @@ def shares(
     domain=None,
     min_cell: int = disclosure.MIN_CELL,
     confidence: float | None = None,
+    method: str = SHARE_METHOD,
 ) -> pd.DataFrame:
     """The distribution of single-choice answers: satisfaction, investment and hiring plans.
 
     Parameters
     ----------
-    design, by, domain, min_cell, confidence : as :func:`difficulties`.
+    design, by, domain, min_cell, confidence, method : as :func:`difficulties`.
     questions : the single-choice or rating columns (default overall satisfaction and
         the two outlook plans).
 
@@ -221,7 +231,7 @@ def shares(
     d, keys = _joint.within(design, domain, by)
     parts = []
     for question in [questions] if isinstance(questions, str) else list(questions):
-        table = _joint.strip(d.proportion(question, by=keys, confidence=confidence))
+        table = _joint.strip(d.proportion(question, by=keys, confidence=confidence, method=method))
         table.insert(len(_by(by)), "question", question)
         # a rating is stored as 5.0 but its choice code is 5
         table["level"] = [_code(v) for v in table["level"]]
@@ -242,10 +252,10 @@ def _code(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _shares(design, columns, by, domain, min_cell, confidence) -> pd.DataFrame:
+def _shares(design, columns, by, domain, min_cell, confidence, method) -> pd.DataFrame:
     disclosure.check_min_cell(min_cell)
     d, keys = _joint.within(design, domain, by)
-    out = _joint.strip(d.proportion(columns, by=keys, confidence=confidence))
+    out = _joint.strip(d.proportion(columns, by=keys, confidence=confidence, method=method))
     return disclosure.suppress(out, min_cell)
 
 

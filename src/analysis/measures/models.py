@@ -57,6 +57,8 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from analysis.ingest.instrument import Instrument, load_instrument
 from analysis.measures import index as _index
+from analysis.measures._importance import _relative_weights, _shares, importance_replicates
+from analysis.measures._importance import relative_weights as relative_weights
 from analysis.survey import _columns, _joint, _variance, disclosure
 from analysis.survey.design import Design
 
@@ -82,7 +84,9 @@ class Drivers:
         suppressed``; terms are item names, ``size=small``-style dummies,
         ``(intercept)`` (linear) and thresholds ``cut:3|4`` (ordinal).
     importance : ``item, dimension, weight`` (relative weight), ``share`` (of the
-        explained variance; sums to 1), ``rank`` (1 = most important),
+        explained variance; sums to 1), ``share_se, share_ci_low, share_ci_high``
+        (from JKn replicate weights, :func:`importance_replicates`), ``rank``
+        (1 = most important),
         ``performance, performance_se, performance_ci_low, performance_ci_high``,
         ``quadrant``, ``n`` (firms answering the item), ``suppressed``.
     """
@@ -190,7 +194,8 @@ def key_drivers(
     )
     coefficients = disclosure.suppress(coefficients, min_cell)
     weight = _relative_weights(M, k)
-    importance, cutoffs = _quadrants(names, dims, weight, performance)
+    share_se, share_df = importance_replicates(design, rows, A, k)
+    importance, cutoffs = _quadrants(names, dims, weight, performance, share_se, share_df, level)
     return Drivers(
         model=model,
         reason=reason,
@@ -202,31 +207,6 @@ def key_drivers(
         coefficients=coefficients,
         importance=importance,
     )
-
-
-def relative_weights(corr: np.ndarray) -> np.ndarray:
-    """Johnson's relative weights from a correlation matrix, outcome in the last row.
-
-    Parameters
-    ----------
-    corr : (p + 1) x (p + 1) correlation matrix of the p predictors and the outcome.
-
-    Returns
-    -------
-    array of p relative weights; they sum to the R^2 of the regression.
-
-    Examples
-    --------
-    >>> relative_weights(np.array([[1, 0, .5], [0, 1, .3], [.5, .3, 1]])).round(2)
-    array([0.25, 0.09])
-    """
-    Rxx, rxy = corr[:-1, :-1], corr[:-1, -1]
-    values, vectors = np.linalg.eigh(Rxx)
-    keep = values > 1e-10 * max(values.max(), 1e-300)
-    # Lambda: correlations of the predictors with their closest orthogonal twins
-    Lam = (vectors[:, keep] * np.sqrt(values[keep])) @ vectors[:, keep].T
-    beta = (vectors[:, keep] / np.sqrt(values[keep])) @ vectors[:, keep].T @ rxy
-    return (Lam**2) @ (beta**2)
 
 
 # -- the two models --------------------------------------------------------------------
@@ -484,24 +464,13 @@ def _profile(data, profile, ok, min_level) -> tuple[np.ndarray, list[str]]:
 # -- importance and quadrants --------------------------------------------------------------
 
 
-def _relative_weights(M: np.ndarray, k: int) -> np.ndarray:
-    """Relative weights of the k items on their weighted correlations with overall
-    satisfaction net of the profile, from M = A'WA with A = [1, items, profile, y]:
-    the residual cross-products after regressing items and y on the profile are the
-    Schur complement D'WD - D'WZ (Z'WZ)^-1 Z'WD, without forming a residual."""
-    z = [0, *range(k + 1, M.shape[0] - 1)]  # intercept and profile
-    d = [*range(1, k + 1), M.shape[0] - 1]  # items and satisfaction
-    coef = np.linalg.lstsq(M[np.ix_(z, z)], M[np.ix_(z, d)], rcond=None)[0]
-    C = (M[np.ix_(d, d)] - M[np.ix_(d, z)] @ coef) / M[0, 0]
-    sd = np.sqrt(np.diag(C))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        corr = np.nan_to_num(C / np.outer(sd, sd))
-    np.fill_diagonal(corr, 1.0)
-    return relative_weights(corr)
-
-
-def _quadrants(names, dims, weight, performance) -> tuple[pd.DataFrame, dict]:
-    share = weight / weight.sum() if weight.sum() > 0 else np.full(len(weight), np.nan)
+def _quadrants(
+    names, dims, weight, performance, share_se=None, df=None, level=0.95
+) -> tuple[pd.DataFrame, dict]:
+    share = _shares(weight)
+    if share_se is None:
+        share_se = np.full(len(weight), np.nan)
+    q = _variance.t_quantile(np.full(len(weight), np.nan if df is None else df), level)
     perf = performance.set_index("item").loc[names]
     score = perf["estimate"].to_numpy(dtype=float)
     cut_i = 1.0 / len(names)
@@ -520,6 +489,10 @@ def _quadrants(names, dims, weight, performance) -> tuple[pd.DataFrame, dict]:
             "dimension": np.asarray(dims, dtype=object),
             "weight": weight,
             "share": share,
+            # a t interval from the replicates, kept inside [0, 1]
+            "share_se": share_se,
+            "share_ci_low": np.clip(share - q * share_se, 0, 1),
+            "share_ci_high": np.clip(share + q * share_se, 0, 1),
             "rank": pd.Series(share).rank(ascending=False, method="min").to_numpy(),
             "performance": score,
             "performance_se": perf["se"].to_numpy(dtype=float),
@@ -538,7 +511,7 @@ def _quadrants(names, dims, weight, performance) -> tuple[pd.DataFrame, dict]:
 def _unranked(performance, names, dims) -> pd.DataFrame:
     """The importance table of a domain too small for the models: nothing ranked."""
     table, _ = _quadrants(names, dims, np.zeros(len(names)), performance)
-    table[["weight", "share", "rank"]] = np.nan
+    table[["weight", "share", "share_se", "share_ci_low", "share_ci_high", "rank"]] = np.nan
     table["quadrant"] = None
     table["suppressed"] = True
     return table

@@ -128,6 +128,10 @@ def notebook_to_html(nb) -> str:
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
 def _safe(value):
     """A value for a spreadsheet cell; text a spreadsheet would run as a formula (CSV/
     formula injection: =HYPERLINK(…), @SUM(…), +cmd|…) is flagged to stay text."""
@@ -135,84 +139,22 @@ def _safe(value):
 
 
 def tables_xlsx(findings, path, lang: str = "zh") -> None:
-    """The brief's tables as a workbook for staff: index, difficulties, policies,
-    regions, requests, and the firms' redacted words. Formats only: every value comes
-    from ``findings``."""
-    zh = lang != "en"
-
-    def label(text):
-        return text.get(lang)
-
-    def stat(s):
-        return [s.estimate, s.ci_low, s.ci_high, s.n]
+    """The brief's tables (:func:`analysis.findings.tables.tables`) as a workbook for
+    staff. Formats only: every value comes from ``findings``, suppressed figures as the
+    brief writes them."""
+    from analysis.findings.tables import tables
 
     sheets = {
-        ("指数", "Index"): (
-            ["维度", "得分", "置信区间下限", "置信区间上限", "样本企业数"]
-            if zh
-            else ["dimension", "score", "ci_low", "ci_high", "n"],
-            [["营商环境指数" if zh else "index", *stat(findings.index.overall)]]
-            + [[label(d.label), *stat(d.score)] for d in findings.index.dimensions],
-        ),
-        ("困难", "Difficulties"): (
-            ["困难", "占比", "置信区间下限", "置信区间上限", "样本企业数"]
-            if zh
-            else ["difficulty", "share", "ci_low", "ci_high", "n"],
-            [[label(d.label), *stat(d.share)] for d in findings.difficulties],
-        ),
-        ("政策", "Policies"): (
-            ["政策", "知晓率", "享受率", "知晓未享受比例"]
-            if zh
-            else ["policy", "aware", "benefited", "reach_gap"],
-            [
-                [label(p.label), p.aware.estimate, p.benefited.estimate, p.reach_gap.estimate]
-                for p in findings.policies
-            ],
-        ),
-        ("地区", "Regions"): (
-            [
-                findings.scope.region_word.zh,
-                "指数",
-                "置信区间下限",
-                "置信区间上限",
-                "样本企业数",
-                "排名",
-                f"与{findings.scope.whole.zh}比较",
-            ]
-            if zh
-            else ["region", "index", "ci_low", "ci_high", "n", "rank", "vs_province"],
-            [
-                [label(r.label), *stat(r.score), r.rank, r.vs_province]
-                for r in findings.index.regions
-            ],
-        ),
-        ("原话", "Quotes"): (
-            ["类别", "企业原话（已删除可识别信息）"] if zh else ["category", "quote (redacted)"],
-            [
-                [label(c.label), q]
-                for block in findings.open_answers
-                if block.field == "urgent_needs"
-                for c in block.categories
-                for q in c.quotes
-            ],
-        ),
+        name: (list(t.columns), t.to_numpy(dtype=object).tolist())
+        for name, t in tables(findings, lang).items()
     }
-    if findings.requests is not None:
-        sheets[("诉求", "Requests")] = (
-            ["责任部门", "件数", "已办结", "办结率", "办结天数中位数", "超期"]
-            if zh
-            else ["department", "requests", "resolved", "rate", "median_days", "overdue"],
-            [
-                [label(d.label), d.total, d.resolved, d.rate, d.median_days, d.overdue]
-                for d in findings.requests.by_department
-            ],
-        )
-    write_workbook({(zh_en[0] if zh else zh_en[1]): table for zh_en, table in sheets.items()}, path)
+    write_workbook(sheets, path)
 
 
 def write_workbook(sheets: dict[str, tuple[list, list[list]]], path) -> None:
-    """Write sheets of (header, rows) as a workbook: bold headers, and any text a
-    spreadsheet would run as a formula stored and shown as text."""
+    """Write sheets of (header, rows) as a workbook: bold headers, empty cells for
+    missing values, and any text a spreadsheet would run as a formula stored and shown
+    as text."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -224,6 +166,7 @@ def write_workbook(sheets: dict[str, tuple[list, list[list]]], path) -> None:
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for row in rows:
+            row = [None if _missing(v) else v for v in row]
             ws.append([v for v, _ in map(_safe, row)])
             for cell, (_, risky) in zip(ws[ws.max_row], map(_safe, row), strict=True):
                 if risky:

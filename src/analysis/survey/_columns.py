@@ -98,3 +98,14 @@ def check_confidence(confidence) -> None:
             f"confidence={confidence!r} is not a level between 0 and 1",
             "use e.g. 0.95 for 95% intervals",
         )
+
+
+SHARE_METHODS = ("logit", "beta")
+
+
+def check_method(method) -> None:
+    if method not in SHARE_METHODS:
+        raise DesignError(
+            f"method={method!r} is not an interval method for shares",
+            f"use one of {', '.join(map(repr, SHARE_METHODS))}",
+        )

@@ -60,6 +60,7 @@ class Structure:
     lonely: np.ndarray  # per stratum: 1 - f for a single-PSU stratum, else 0
     labels: tuple = field(repr=False)
     single: np.ndarray = field(repr=False)  # per stratum: a single PSU, not a census
+    f: np.ndarray = field(repr=False, default=None)  # per stratum: the sampling fraction
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def build(h, labels, psu, fpc, fpc_name, index, lonely):
         d = np.where(n_h > 1, (1 - f) * n_h / (n_h - 1), 0.0)
         between = np.where(n_h > 1, d / n_h, 0.0)
     lone = np.where(lonely_h, 1 - f, 0.0) if lonely == "adjust" else np.zeros(H)
-    structure = Structure(h, c, psu_h, H, C, d, between, lone, tuple(labels), lonely_h)
+    structure = Structure(h, c, psu_h, H, C, d, between, lone, tuple(labels), lonely_h, f)
     return structure, base
 
 
@@ -382,14 +383,35 @@ def t_interval(est, se, df, level):
     return est - q * se, est + q * se
 
 
-def logit_interval(p, se, df, n, level):
-    q = t_quantile(df, level)
+def share_interval(p, se, df, n, level, method="logit"):
+    """Interval of shares: R's ``svyciprop(method="logit")`` or ``method="beta"``.
+
+    ``logit``: expit(logit(p) +/- t_df se / (p (1 - p))). ``beta``: Korn and
+    Graubard's Clopper-Pearson interval with the effective sample size
+    n_eff = p (1 - p) / se^2, scaled by (t_{n-1} / t_df)^2 as R does, n the cell's
+    respondents. At p exactly 0 or 1 both collapse (R gives NaN), so the open side is
+    the Clopper-Pearson bound for 0 (or n) successes out of n: 1 - (alpha/2)^(1/n),
+    Korn and Graubard's choice when the design effect cannot be estimated.
+    """
+    p, se, df, n = (np.asarray(x, float) for x in (p, se, df, n))
+    alpha = 1 - level
     with np.errstate(invalid="ignore", divide="ignore"):
-        logit = np.log(p / (1 - p))
-        half = q * se / (p * (1 - p))
-        low = 1 / (1 + np.exp(-(logit - half)))
-        high = 1 / (1 + np.exp(-(logit + half)))
-        bound = (0.5 - level / 2) ** (1 / np.where(n > 0, n, np.nan))
+        if method == "beta":
+            t_n = stats.t.ppf(alpha / 2, np.where(n > 1, n - 1, np.nan))
+            t_df = stats.t.ppf(alpha / 2, np.where(df >= 1, df, np.nan))
+            n_eff = p * (1 - p) / se**2 * (t_n / t_df) ** 2
+            low = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
+            high = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
+            # a share with no sampling error (fixed by the strata): no width, as logit
+            fixed = (se == 0) & np.isfinite(t_df)
+            low, high = np.where(fixed, p, low), np.where(fixed, p, high)
+        else:
+            q = t_quantile(df, level)
+            logit = np.log(p / (1 - p))
+            half = q * se / (p * (1 - p))
+            low = 1 / (1 + np.exp(-(logit - half)))
+            high = 1 / (1 + np.exp(-(logit + half)))
+        bound = (alpha / 2) ** (1 / np.where(n > 0, n, np.nan))
     low = np.where(p == 0, 0.0, np.where(p == 1, bound, low))
     high = np.where(p == 0, 1 - bound, np.where(p == 1, 1.0, high))
     return low, high
@@ -397,3 +419,55 @@ def logit_interval(p, se, df, n, level):
 
 def _dense(m) -> np.ndarray:
     return m.toarray() if sparse.issparse(m) else np.asarray(m)
+
+
+def mover_interval(pa, sa, dfa, na, pb, sb, dfb, nb, level, r=0.0, method="beta"):
+    """Interval of the difference of two shares pa - pb by MOVER (Newcombe's hybrid
+    method as Zou and Donner generalised it): each side's own interval (here Korn and
+    Graubard's, with the Clopper-Pearson bound at 0 or 1) recovers the variance on
+    each side of the difference, ``r`` the correlation of the two estimates:
+
+        low  = d - sqrt((pa - la)^2 + (ub - pb)^2 - 2 r (pa - la)(ub - pb))
+        high = d + sqrt((ua - pa)^2 + (pb - lb)^2 - 2 r (ua - pa)(pb - lb))
+
+    Unlike the t interval it stays valid when a side's estimated SE is zero (no firm of
+    a small group cites a difficulty): that side still contributes its exact bound.
+    """
+    la, ua = share_interval(pa, sa, dfa, na, level, method)
+    lb, ub = share_interval(pb, sb, dfb, nb, level, method)
+    pa, pb, r = (np.asarray(x, float) for x in (pa, pb, r))
+    d = pa - pb
+    a, b = pa - la, ub - pb
+    low = d - np.sqrt(np.maximum(a * a + b * b - 2 * r * a * b, 0.0))
+    a, b = ua - pa, pb - lb
+    high = d + np.sqrt(np.maximum(a * a + b * b - 2 * r * a * b, 0.0))
+    return low, high
+
+
+def mover_p_value(pa, sa, dfa, na, pb, sb, dfb, nb, r=0.0, method="beta") -> np.ndarray:
+    """Two-sided p-values of pa - pb = 0 by inverting :func:`mover_interval`: the
+    smallest alpha at which the (1 - alpha) interval leaves out zero."""
+    from scipy.optimize import brentq
+
+    values = (pa, sa, dfa, na, pb, sb, dfb, nb, r)
+    args = np.broadcast_arrays(*(np.atleast_1d(np.asarray(x, float)) for x in values))
+    out = np.full(len(args[0]), np.nan)
+    for i in range(len(out)):
+        a = [x[i] for x in args]
+        d = a[0] - a[4]
+        if not np.isfinite(d):
+            continue
+        if d == 0:
+            out[i] = 1.0
+            continue
+
+        def gap(alpha, a=a, d=d):
+            low, high = mover_interval(*a[:8], 1 - alpha, a[8], method)
+            return float(low[()] if d > 0 else -high[()])
+
+        lo, hi = 1e-12, 1 - 1e-9
+        g_lo, g_hi = gap(lo), gap(hi)
+        if not (np.isfinite(g_lo) and np.isfinite(g_hi)):
+            continue
+        out[i] = lo if g_lo > 0 else 1.0 if g_hi < 0 else brentq(gap, lo, hi, xtol=1e-14)
+    return out

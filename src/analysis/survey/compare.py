@@ -74,8 +74,20 @@ def difference(
     DataFrame with the ``within`` columns, ``level`` (proportions), then
     ``estimate_a, estimate_b, estimate`` (a - b), ``se``, ``ci_low, ci_high``,
     ``df``, ``p_value`` (two-sided, t with the design's degrees of freedom), ``n_a,
-    n_b``. The SE comes from the joint linearisation, so it includes the covariance
-    of the two domains (R: ``svycontrast`` on ``svyby(..., covmat=TRUE)``).
+    n_b``; for proportions also ``test``. The SE comes from the joint linearisation,
+    so it includes the covariance of the two domains (R: ``svycontrast`` on
+    ``svyby(..., covmat=TRUE)``).
+
+    ``test`` is ``"t"`` for that t test, or ``"mover"`` where a side of a difference
+    of shares rests on fewer than 5 firms on one side of its share (n p or
+    n (1 - p) < 5), in particular a share of exactly 0 or 1 (0 of 17 large firms cite a
+    difficulty). Such a zero SE is not the uncertainty of a share seen in 17 firms, and
+    a t test on the other side's SE alone would call nearly any gap significant; with
+    few firms the t test's normal approximation fails too. There the interval and
+    p-value come from MOVER (Newcombe; Zou and Donner) on the two sides'
+    Korn-Graubard intervals (Clopper-Pearson at 0 or 1), with the two estimates'
+    linearised correlation; it stays valid at 0 and 1. The ``se`` column keeps the
+    linearised SE.
 
     Raises
     ------
@@ -115,6 +127,15 @@ def difference(
             Jb = (np.eye(L)[None] - p[:, 1, :, None]) / N[:, 1, None, None]
         G = np.nan_to_num(np.concatenate([Ja, -Jb], axis=2))
         var_diff = np.einsum("wlm,wmk,wlk->wl", G, V, G)
+        Ja, Jb = np.nan_to_num(Ja), np.nan_to_num(Jb)
+        # each side's own variance and their covariance, for the test of small counts
+        sides = [
+            np.einsum("wlm,wmk,wlk->wl", Ja, V[:, :L, :L], Ja),
+            np.einsum("wlm,wmk,wlk->wl", Jb, V[:, L:, L:], Jb),
+            np.einsum("wlm,wmk,wlk->wl", Ja, V[:, :L, L:], Jb),
+        ]
+        dfs = design._domain_df(rows, k // L, D).reshape(nw, 2)
+        side_df = [np.repeat(dfs[:, i], L) for i in (0, 1)]
         est_a, est_b = p[:, 0], p[:, 1]
         n_a, n_b = (np.repeat(n.reshape(nw, 2)[:, i], L) for i in (0, 1))
         names = list(levels)
@@ -130,12 +151,20 @@ def difference(
             rows, z, k, est, n = linearise(y, dom, D)
             V = design._cov_blocks(rows, z, k, nw, 2)
             parts.append(
-                (est.reshape(nw, 2), V[:, 0, 0] + V[:, 1, 1] - 2 * V[:, 0, 1], n.reshape(nw, 2))
+                (
+                    est.reshape(nw, 2),
+                    V[:, 0, 0] + V[:, 1, 1] - 2 * V[:, 0, 1],
+                    n.reshape(nw, 2),
+                    np.stack([V[:, 0, 0], V[:, 1, 1], V[:, 0, 1]], 1),
+                    design._domain_df(rows, k, D).reshape(nw, 2),
+                )
             )
         L = len(columns)
-        est_a, est_b = (np.stack([e[:, i] for e, _, _ in parts], 1) for i in (0, 1))
-        var_diff = np.stack([v for _, v, _ in parts], 1)
-        n_a, n_b = (np.stack([m[:, i] for _, _, m in parts], 1).ravel() for i in (0, 1))
+        est_a, est_b = (np.stack([e[:, i] for e, *_ in parts], 1) for i in (0, 1))
+        var_diff = np.stack([part[1] for part in parts], 1)
+        n_a, n_b = (np.stack([part[2][:, i] for part in parts], 1).ravel() for i in (0, 1))
+        sides = [np.stack([part[3][:, i] for part in parts], 1) for i in (0, 1, 2)]
+        side_df = [np.stack([part[4][:, i] for part in parts], 1).ravel() for i in (0, 1)]
         names = columns
     est_a, est_b = est_a.ravel(), est_b.ravel()
     diff = est_a - est_b
@@ -145,6 +174,13 @@ def difference(
     q = _variance.t_quantile(df, level)
     with np.errstate(invalid="ignore", divide="ignore"):
         p_value = 2 * stats.t.sf(np.abs(diff / se), df)
+    low, high = diff - q * se, diff + q * se
+    test = np.full(len(diff), "t", dtype=object)
+    if statistic == "proportion":
+        low, high, p_value, test = _small_counts(
+            est_a, est_b, [v.ravel() for v in sides], side_df, n_a, n_b, level,
+            low, high, p_value, test,
+        )  # fmt: skip
     out = {}
     if statistic == "proportion":
         out["level"] = np.tile(np.asarray(names, dtype=object), nw)
@@ -153,17 +189,52 @@ def difference(
         "estimate_b": est_b,
         "estimate": diff,
         "se": se,
-        "ci_low": diff - q * se,
-        "ci_high": diff + q * se,
+        "ci_low": low,
+        "ci_high": high,
         "df": df,
         "p_value": p_value,
         "n_a": n_a,
         "n_b": n_b,
     }
+    if statistic == "proportion":
+        out["test"] = test
     frame = pd.DataFrame(out)
     if table_w is None:
         return frame
     return pd.concat([table_w.loc[table_w.index.repeat(L)].reset_index(drop=True), frame], axis=1)
+
+
+# a share's SE below this is zero: rounding noise of an exactly fixed share
+_ZERO_SE = 1e-9
+# fewer expected firms than this on either side of a share: no t test (the np >= 5 rule)
+SMALL_COUNT = 5
+
+
+def _small_counts(pa, pb, var, df, na, nb, level, low, high, p_value, test):
+    """Where a side of a difference of shares rests on few firms on one side of the
+    share (n p or n (1 - p) below ``SMALL_COUNT``; a share of exactly 0 or 1 has a zero
+    SE), the t test's normal approximation fails, and at 0 or 1 it would take the other
+    side's SE for the whole and call nearly any gap significant: there the interval
+    and the p-value come from MOVER on the two sides' Korn-Graubard intervals, with
+    their estimated correlation (:func:`analysis.survey._variance.mover_interval`),
+    and ``test`` says so."""
+    sa, sb = (_variance.se(v) for v in var[:2])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where((sa > _ZERO_SE) & (sb > _ZERO_SE), var[2] / (sa * sb), 0.0)
+
+    def few(p, s, n):
+        return (np.minimum(n * p, n * (1 - p)) < SMALL_COUNT) | (s < _ZERO_SE)
+
+    small = (few(pa, sa, na) | few(pb, sb, nb)) & (na > 0) & (nb > 0)
+    if not small.any():
+        return low, high, p_value, test
+    i = np.flatnonzero(small)
+    args = (pa[i], sa[i], df[0][i], na[i], pb[i], sb[i], df[1][i], nb[i])
+    low, high, p_value = low.copy(), high.copy(), p_value.copy()
+    low[i], high[i] = _variance.mover_interval(*args, level, np.clip(r[i], -1, 1))
+    p_value[i] = _variance.mover_p_value(*args, np.clip(r[i], -1, 1))
+    test[i] = "mover"
+    return low, high, p_value, test
 
 
 def versus_all(

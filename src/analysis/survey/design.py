@@ -272,8 +272,9 @@ class Design(Calibration):
         var: str | Sequence[str],
         by: str | Sequence[str] | None = None,
         confidence: float | None = None,
+        method: str = "logit",
     ) -> pd.DataFrame:
-        """Weighted shares, with logit intervals that stay inside [0, 1].
+        """Weighted shares, with intervals that stay inside [0, 1].
 
         Parameters
         ----------
@@ -283,6 +284,10 @@ class Design(Calibration):
             column's missing values leave that row out of that option only).
         by : domain column or columns, as in :meth:`mean`.
         confidence : interval level; default the design's.
+        method : ``"logit"`` (R's ``svyciprop(method="logit")``) or ``"beta"`` (R's
+            ``svyciprop(method="beta")``, Korn and Graubard's interval with the
+            effective sample size; better coverage for small cells and shares near 0
+            or 1, see the notes).
 
         Returns
         -------
@@ -293,16 +298,19 @@ class Design(Calibration):
         Raises
         ------
         DesignError
-            unknown column; an indicator column with a value other than 0 or 1.
+            unknown column; an indicator column with a value other than 0 or 1;
+            an unknown ``method``.
 
         Notes
         -----
-        The interval is R's ``svyciprop(method="logit")``:
-        expit(logit(p) +/- t_df * se / (p (1 - p))). When p is exactly 0 or 1 that
-        interval collapses, so the open side is the Clopper-Pearson bound for 0 (or
-        n) successes out of the cell's n respondents: [0, 1 - (alpha/2)^(1/n)]
-        (Korn and Graubard's choice of n when the design effect cannot be
-        estimated).
+        ``logit`` is expit(logit(p) +/- t_df * se / (p (1 - p))). ``beta`` is the
+        Clopper-Pearson interval with n_eff = p (1 - p) / se^2 successes-and-failures,
+        scaled by (t_{n-1} / t_df)^2 as R does (n the cell's respondents; R counts
+        the rows of the domain's design, the same number for a design that is not
+        calibrated). When p is exactly 0 or 1 both collapse (R gives NaN), so the open
+        side is the Clopper-Pearson bound for 0 (or n) successes out of the cell's n
+        respondents: [0, 1 - (alpha/2)^(1/n)] (Korn and Graubard's choice of n when
+        the design effect cannot be estimated).
 
         Examples
         --------
@@ -310,6 +318,7 @@ class Design(Calibration):
         >>> design.proportion(["need_loans", "need_land", "need_staff"])  # doctest: +SKIP
         """
         level = self._level(confidence)
+        _columns.check_method(method)
         dom, D, table = self._domains(by)
         if isinstance(var, str):
             codes, levels = _columns.factor(self._column(var), var)
@@ -335,7 +344,7 @@ class Design(Calibration):
             # domain-major order, like the categorical case
             est, se, n, df = (np.stack([part[i] for part in parts], 1).ravel() for i in range(4))
             names = cols
-        low, high = _variance.logit_interval(est, se, df, n, level)
+        low, high = _variance.share_interval(est, se, df, n, level, method)
         out = {
             "level": np.tile(np.asarray(names, dtype=object), D),
             "estimate": est,
@@ -346,6 +355,44 @@ class Design(Calibration):
             "n": n,
         }
         return _frame(None if table is None else table.loc[table.index.repeat(L)], out)
+
+    def replicate(
+        self, kind: str, replicates: int | None = None, seed: int | None = None, mse: bool = False
+    ):
+        """The same sample with replicate weights: jackknife or bootstrap.
+
+        Parameters
+        ----------
+        kind : ``"JKn"`` (stratified jackknife), ``"JK1"`` (delete-one-PSU jackknife,
+            unstratified designs) or ``"bootstrap"`` (Rao and Wu's rescaled bootstrap,
+            R's ``type="subbootstrap"``, with the fpc kept).
+        replicates : bootstrap replicates (default 500); for ``JKn``, a number of
+            random groups of PSUs to delete instead of one PSU at a time (default None:
+            one replicate per PSU, as R).
+        seed : seed of the bootstrap draws or the grouping.
+        mse : centre the variance at the full-sample estimate instead of the mean of
+            the replicates (R's ``mse=TRUE``).
+
+        Returns
+        -------
+        analysis.survey.replicate.ReplicateDesign
+            with ``mean``, ``total`` and ``proportion`` giving the same columns as
+            this design's, ``weights()`` and ``export(path)``.
+
+        Raises
+        ------
+        DesignError
+            an unknown kind; JK1 on a stratified design; a calibrated design; a
+            stratum with a single PSU under ``lonely_psu="fail"``.
+
+        Examples
+        --------
+        >>> design.replicate("JKn").mean("api00")             # doctest: +SKIP
+        >>> design.replicate("bootstrap", 1000, seed=1)       # doctest: +SKIP
+        """
+        from analysis.survey.replicate import ReplicateDesign
+
+        return ReplicateDesign(self, kind, replicates, seed, mse)
 
     def assign(self, **columns) -> Design:
         """The same design over the data with columns added or replaced (derived variables).

@@ -193,11 +193,12 @@ class Brief:
 
     def _chart_policies(self):
         f = self.findings
-        rows = []
+        rows, hidden = [], 0
         for p in f.policies:
-            if p.aware.suppressed or p.aware.estimate is None:
+            if p.aware.estimate is None or p.benefited.estimate is None:
+                hidden += 1  # suppressed: a zero bar would be a figure of its own
                 continue
-            benefited = p.benefited.estimate or 0.0
+            benefited = p.benefited.estimate
             rows.append(
                 {
                     "label": p.label.get(self.lang),
@@ -221,6 +222,12 @@ class Brief:
             pd.DataFrame(rows),
             parts,
             title=self._t("惠企政策知晓和享受情况", "Awareness and benefit of support policies"),
+            caption=self._t(
+                f"注：{hidden}项政策样本过少，不予公布。",
+                f"Not shown (too few firms): {hidden} {'policy' if hidden == 1 else 'policies'}.",
+            )
+            if hidden
+            else "",
         )
 
     def _chart_drivers(self):

@@ -209,14 +209,22 @@ def outline(findings) -> tuple[dict[str, bool], dict[str, int]]:
 
 def context(findings, suggestions, lang: str) -> dict:
     """What a brief or draft template sees: the facts (``difficulty.financing.share``
-    …), the findings, the suggestions and a few labels in the text's language: the
-    scope (海东市), the area (全省 / 全市), the whole regions are compared with, the
-    regions' word (市州 / 区县), and the sections present with their numbers."""
+    …), the findings, the suggestions, ``key_factors`` (the drivers the rules call key
+    factors, :mod:`analysis.writing._keyfactors`) and a few labels in the text's
+    language: the scope (海东市), the area (全省 / 全市), the whole regions are compared
+    with, the regions' word (市州 / 区县), and the sections present with their numbers."""
     from analysis.findings.facts import facts, tree
 
+    keys = getattr(suggestions, "key_factors", None)
+    if keys is None:  # a plain list of suggestions: the default rule
+        from analysis.writing._keyfactors import default_rule, key_factors
+
+        keys = key_factors(findings, default_rule())
+    drivers = {d.code: d for d in (findings.drivers.items if findings.drivers else [])}
     present, numbers = outline(findings)
     scope = findings.scope
     return {
+        "key_factors": [drivers[c] for c in keys if c in drivers],
         **tree(facts(findings)),
         "findings": findings,
         "suggestions": suggestions,

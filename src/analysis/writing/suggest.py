@@ -31,6 +31,8 @@ from analysis.findings.facts import ATTRIBUTES, Fact, MissingEvidence, catalog, 
 from analysis.findings.model import Findings, Text
 from analysis.ingest.instrument import Instrument, load_instrument
 from analysis.writing import render
+from analysis.writing._keyfactors import KeyFactorRule, default_rule, key_factors
+from analysis.writing._keyfactors import parse as parse_key_factors
 
 DEFAULT_RULES = Path(__file__).parent / "resources" / "rules.yaml"
 PRIORITIES = {"high": 3, "medium": 2, "low": 1}
@@ -111,7 +113,21 @@ class Suggestion:
         }
 
 
-def load_rules(path: str | Path | None = None, instrument: Instrument | None = None) -> list[Rule]:
+class Rules(list):
+    """The rules, a list, with the ``key_factors`` rule of the last file that has one
+    (:mod:`analysis.writing._keyfactors`)."""
+
+    key_factors: KeyFactorRule | None = None
+
+
+class Suggestions(list):
+    """The suggestions, a list, with the codes of the key drivers the rules call key
+    factors (``key_factors``), most important first."""
+
+    key_factors: tuple[str, ...] = ()
+
+
+def load_rules(path: str | Path | None = None, instrument: Instrument | None = None) -> Rules:
     """The default rules, plus (and overridden by) the rules in ``path``.
 
     Parameters
@@ -140,9 +156,13 @@ def load_rules(path: str | Path | None = None, instrument: Instrument | None = N
     departments = {c.value for c in inst.requests["department"].choices}
     categories = {str(c.value) for c in inst.requests["category"].choices}
     rules: dict[str, Rule] = {}
+    key_rule = None
     sources = [DEFAULT_RULES] + ([Path(path)] if path else [])
     for source in sources:
-        for raw in _read(source):
+        raws, key_raw = _read(source)
+        if key_raw is not None:
+            key_rule = parse_key_factors(key_raw, source.name)
+        for raw in raws:
             rule_id = str(raw.get("id", "")) if isinstance(raw, dict) else ""
             if isinstance(raw, dict) and raw.get("enabled") is False:
                 rules.pop(rule_id, None)
@@ -156,7 +176,9 @@ def load_rules(path: str | Path | None = None, instrument: Instrument | None = N
                 # ask (p_arrears, r_innovation …) cannot apply: it is left out, unless it
                 # is broken for the bundled questionnaire too.
                 _check(raw, source, *_bundled())
-    return list(rules.values())
+    out = Rules(rules.values())
+    out.key_factors = key_rule
+    return out
 
 
 @cache
@@ -169,7 +191,8 @@ def _bundled() -> tuple[set[str], set[str], set[str]]:
     )
 
 
-def _read(path: Path) -> list:
+def _read(path: Path) -> tuple[list, object]:
+    """The file's rules, and its ``key_factors`` mapping (None when it has none)."""
     if not path.is_file():
         raise RuleError(f"rules file not found: {path}", "give the path of a rules YAML file")
     try:
@@ -179,10 +202,11 @@ def _read(path: Path) -> list:
             f"{path.name}: not valid YAML ({exc})",
             "fix the YAML at the line shown (indentation, quotes, colons)",
         ) from None
-    rules = data.get("rules") if isinstance(data, dict) else None
-    if not isinstance(rules, list):
+    rules = data.get("rules", []) if isinstance(data, dict) else None
+    key = data.get("key_factors") if isinstance(data, dict) else None
+    if not isinstance(rules, list) or (not rules and key is None):
         raise RuleError(f"{path.name}: no 'rules:' list", "see the default rules for the format")
-    return rules
+    return rules, key
 
 
 FACT_ROOTS = {
@@ -348,7 +372,7 @@ def _check(
 
 def suggest(
     findings: Findings, rules: list[Rule] | None = None, instrument: Instrument | None = None
-) -> list[Suggestion]:
+) -> Suggestions:
     """The rules that fire on these findings, most important first.
 
     Parameters
@@ -358,8 +382,10 @@ def suggest(
 
     Returns
     -------
-    list[Suggestion]
-        Ordered by priority, then by the rule's ``rank_by`` value, then by id.
+    Suggestions
+        A list of Suggestion, ordered by priority, then by the rule's ``rank_by``
+        value, then by id; its ``key_factors`` are the key drivers the rules'
+        ``key_factors`` condition calls key factors.
 
     Examples
     --------
@@ -411,4 +437,6 @@ def suggest(
             )
         )
     fired.sort(key=lambda s: (-PRIORITIES[s.priority], -s.score, s.rule))
-    return fired
+    out = Suggestions(fired)
+    out.key_factors = key_factors(findings, getattr(rules, "key_factors", None) or default_rule())
+    return out
