@@ -10,6 +10,7 @@ import pytest
 DATA = Path(__file__).parent / "data"
 EXPORTS = DATA / "exports"
 INSTRUMENTS = DATA / "instruments"
+WJX = DATA / "wjx"  # 问卷星 exports, made by tests/data/make_wjx.py
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
 

@@ -28,7 +28,7 @@ from analysis.ingest.load import load
 from analysis.ingest.params import read_params_file
 from analysis.ingest.validate import validate
 from analysis.pipeline.run import prepare
-from conftest import DATA, EXPORTS, INSTRUMENTS, SAMPLE
+from conftest import DATA, EXPORTS, INSTRUMENTS, SAMPLE, WJX
 
 BAD = DATA / "bad"
 
@@ -83,7 +83,7 @@ FILES = [
         BAD / "sheets_none_match.xlsx",
         "visits",
         InputFileError,
-        "no sheet looks like a survey export",
+        "no visible sheet looks like a survey export",
     ),
     (
         BAD / "uncalculated_formula.xlsx",
@@ -113,7 +113,10 @@ FILES = [
 ]
 # (paths, message): files that are each fine, but not together.
 PAIRS = [
-    ([EXPORTS / "requests_orphan.csv", EXPORTS / "utf8_variable_names.csv"], "points at no visit"),
+    (
+        [WJX / "province_text.xlsx", WJX / "province_requests_by_number.csv"],
+        "none of the 190 requests points at a visit",
+    ),
     (
         [EXPORTS / "frame_smaller_than_sample.csv", EXPORTS / "utf8_variable_names.csv"],
         "fewer registered firms than the 5 visited",

@@ -71,15 +71,16 @@ def test_sample_rejects_too_few_firms(capsys):
 def test_cli_calls_validate_with_the_parsed_arguments(monkeypatch, tmp_path):
     seen = {}
 
-    def fake_validate(paths, instrument=None, sheet=None):
+    def fake_validate(paths, instrument=None, sheet=None, wave=None):
         from analysis.ingest.validate import Report
 
-        seen.update(paths=paths, sheet=sheet)
+        seen.update(paths=paths, sheet=sheet, wave=wave)
         return Report((), ())
 
     monkeypatch.setattr("analysis.ingest.validate.validate", fake_validate)
-    assert cli.main(["validate", "a.xlsx", "b.csv", "--sheet", "答卷"]) == 0
+    assert cli.main(["validate", "a.xlsx", "b.csv", "--sheet", "答卷", "--wave", "2025"]) == 0
     assert [p.name for p in seen["paths"]] == ["a.xlsx", "b.csv"] and seen["sheet"] == "答卷"
+    assert seen["wave"] == 2025
 
 
 def test_unexpected_exception_is_reported_as_a_bug(monkeypatch, capsys):

@@ -98,8 +98,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     v.add_argument("--instrument", type=Path, default=None, help="questionnaire YAML or XLSForm")
     v.add_argument("--sheet", default=None, help="worksheet of an Excel workbook")
+    v.add_argument(
+        "--wave", type=int, default=None, help="the wave of visits whose export has no wave column"
+    )
     v.add_argument("--all", action="store_true", help="print every problem (default: first 200)")
     v.set_defaults(func=_validate)
+
+    i = sub.add_parser("instrument", help="draft an instrument from an export's headers")
+    isub = i.add_subparsers(dest="action", metavar="ACTION", required=True)
+    init = isub.add_parser(
+        "init", help="match an export's columns to the bundled questions and write a YAML to edit"
+    )
+    init.add_argument("export", type=Path, metavar="EXPORT", help="the visits export")
+    init.add_argument(
+        "-o", "--out", type=Path, default=Path("instrument.yaml"), help="(instrument.yaml)"
+    )
+    init.add_argument("--base", type=Path, default=None, help="start from this instrument")
+    init.add_argument("--sheet", default=None, help="worksheet of an Excel workbook")
+    init.set_defaults(func=_instrument_init)
 
     r = sub.add_parser("run", help="run the notebooks and write a brief (default: the sample)")
     r.add_argument(
@@ -391,14 +407,31 @@ def _sample(args) -> int:
     return 0
 
 
+def _instrument_init(args) -> int:
+    from analysis.ingest.draft import write_draft
+
+    d = write_draft(args.export, args.out, base=args.base, sheet=args.sheet)
+    print(
+        f"{args.out}: drafted from {args.export.name}: {len(d.matched)} column(s) matched, "
+        f"{len(d.guessed)} guessed, {len(d.unmatched)} unmatched, {len(d.dropped)} question(s) "
+        "of the bundled instrument left out"
+    )
+    print(
+        f"Check the lines marked TODO, then: qifang validate {args.export} --instrument {args.out}"
+    )
+    return 0
+
+
 def _validate(args) -> int:
     from analysis.ingest.instrument import load_instrument
     from analysis.ingest.validate import validate
 
     inst = load_instrument(args.instrument)
-    report = validate(args.paths, instrument=inst, sheet=args.sheet)
+    report = validate(args.paths, instrument=inst, sheet=args.sheet, wave=args.wave)
     limit = None if args.all else 200
-    for label, items in (("ERROR", report.errors), ("warning", report.warnings)):
+    loud = report.unread_questions
+    warnings = [*loud, *(w for w in report.warnings if w not in loud)]
+    for label, items in (("ERROR", report.errors), ("warning", warnings)):
         for p in items[:limit]:
             print(f"{label}: {p}")
         if limit is not None and len(items) > limit:
@@ -411,6 +444,14 @@ def _validate(args) -> int:
         print(
             f"{Path(prov.path).name}: {prov.rows:,} rows read as {ld.form} ({how}); "
             f"{errors:,} error(s), {warnings:,} warning(s)"
+        )
+    if loud:
+        print(
+            f"WARNING: {len(loud)} column(s) look like questions but were NOT read: "
+            + ", ".join(repr(p.column) for p in loud[:8])
+            + (" …" if len(loud) > 8 else "")
+            + " — see the warnings above; add their titles to aliases in the instrument if "
+            "they are its questions"
         )
     if report.ok:
         print("OK: no errors" + (f" ({len(report.warnings)} warnings)" if report.warnings else ""))

@@ -77,12 +77,14 @@ def labelled(v: pd.DataFrame, joiner: str | None = "┋", numbered: bool = True)
 
 
 def option_numbers(v: pd.DataFrame) -> pd.DataFrame:
-    """Single choices as option numbers (1 = first option), as some tools export."""
+    """Every choice as its option number (1 = first option), as 问卷星's 按选项序号
+    download writes them: ratings too, so 非常满意 (listed first, score 5) is 1."""
     out = v.copy().astype(object)
     for q in VISITS.fields:
-        if q.type == "single":
+        if q.type in ("single", "likert"):
             pos = {c.value: str(k) for k, c in enumerate(q.choices, 1)}
-            out[q.name] = [pos.get(x, "") for x in v[q.name]]
+            key = [int(x) if q.type == "likert" and pd.notna(x) else x for x in v[q.name]]
+            out[q.name] = [pos.get(x, "") for x in key]
     return out
 
 

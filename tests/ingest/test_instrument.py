@@ -119,3 +119,24 @@ def test_missing_instrument_file(tmp_path):
 
 def test_instrument_is_the_documented_file(instrument):
     assert instrument.source == str(ROOT / "data" / "instrument" / "enterprise-visit.yaml")
+
+
+def test_choice_aliases_scope_words_and_scale(tmp_path):
+    inst = load_instrument()
+    assert "海西州" in inst.question("region").choice("haixi").names
+    assert inst.words.area.zh == "全省" and inst.scale() == (1, 5)
+    city = load_instrument(ROOT / "examples" / "city" / "instrument.yaml")
+    assert (city.words.area.zh, city.words.whole.en, city.words.office.zh) == (
+        "全市",
+        "the city",
+        "西宁市工商联",
+    )
+    assert city.scale() == (1, 4) and city.question("region").short.zh == "区县"
+
+
+def test_a_label_cut_at_a_comma_is_refused(tmp_path):
+    text = (ROOT / "data" / "instrument" / "enterprise-visit.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "cut.yaml"
+    path.write_text(text.replace('en: "Aware, not benefited"', "en: Aware, not benefited"))
+    with pytest.raises(InstrumentError, match=r"unknown key\(s\) 'not benefited' — put a label"):
+        load_instrument(path)

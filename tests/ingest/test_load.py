@@ -75,7 +75,7 @@ def test_skipped_and_missing_tokens_are_missing(tmp_path):
     row[header.index("r_finance")] = "(跳过)"
     row[header.index("ownership")] = "(空)"
     path = tmp_path / "skipped.csv"
-    path.write_text("\n".join([text[0], ",".join(row)]) + "\n", encoding="utf-8")
+    path.write_text("\n".join([text[0], ",".join(row), text[2]]) + "\n", encoding="utf-8")
     d = load(path).data
     assert pd.isna(d.at[0, "r_finance"]) and pd.isna(d.at[0, "ownership"])
 
@@ -156,12 +156,14 @@ def test_missing_file(tmp_path):
 
 def test_unknown_column_and_skipped_question_are_warnings(tmp_path):
     df = pd.read_csv(CANONICAL, dtype=str, keep_default_na=False)
-    df["来自IP"] = "10.0.0.1"
+    df["审核人"] = "李四"
+    df["来自IP"] = "10.0.0.1"  # 问卷星 metadata: known, left out without a warning
     path = tmp_path / "extra.csv"
     df.to_csv(path, index=False)
     loaded = load(path)  # strict, but warnings do not stop it
     warnings = [str(p) for p in loaded.warnings]
-    assert any("来自IP" in w and "ignored" in w for w in warnings)
+    assert any("审核人" in w and "ignored" in w for w in warnings)
+    assert not any("来自IP" in w for w in warnings)
     assert any("skipped this optional question" in w for w in warnings)
 
 

@@ -108,3 +108,15 @@ def test_every_field_has_a_comment_in_the_contract():
     for name in Params().to_dict():
         line = next(x for x in source.splitlines() if x.strip().startswith(f"{name}:"))
         assert "#" in line, f"parameter {name} needs a '# meaning' comment"
+
+
+def test_the_issuing_unit_defaults_to_the_instruments_office():
+    assert check({}).unit == ""
+    assert check({"unit": "西宁市工商联"}).unit == "西宁市工商联"
+
+
+def test_a_yaml_error_in_a_params_file_names_the_line(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("region: 海东市\nwave: [2025\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match=r"line \d+: not valid YAML"):
+        read_params_file(path)

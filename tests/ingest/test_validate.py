@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from analysis.ingest.validate import validate
-from conftest import EXPORTS, SAMPLE
+from conftest import EXPORTS, SAMPLE, WJX
 
 
 def test_bundled_sample_is_valid():
@@ -10,13 +10,23 @@ def test_bundled_sample_is_valid():
     assert sorted(ld.form for ld in report.loaded) == ["frame", "requests", "visits"]
 
 
-def test_requests_must_point_at_visits():
+def test_requests_without_a_visit_are_left_out_and_counted():
     report = validate([EXPORTS / "requests_orphan.csv", EXPORTS / "utf8_variable_names.csv"])
-    errors = [str(p) for p in report.errors]
-    assert errors == [
-        "requests_orphan.csv:4:visit_id: 'QF2024-999999' — request points at no visit in "
-        "utf8_variable_names.csv — correct the visit id, or add the visit to the visits file"
+    assert report.ok
+    left_out = [str(p) for p in report.warnings if "point at no visit" in p.message]
+    assert left_out == [
+        "requests_orphan.csv:visit_id: 1 of 4 requests point at no visit in "
+        "utf8_variable_names.csv (rows 4); they are left out of the ledger section — nothing "
+        "to do if those visits are not in this export; otherwise correct their visit ids"
     ]
+
+
+def test_a_ledger_whose_ids_match_no_visit_stops_and_shows_both_ids():
+    report = validate([WJX / "province_text.xlsx", WJX / "province_requests_by_number.csv"])
+    (error,) = report.errors
+    assert "none of the 190 requests points at a visit in province_text.xlsx" in error.message
+    assert "('6', '7', '10' …)" in error.message  # the ledger's ids: 序号
+    assert "'QF2025-000001'" in error.message and "'1、走访编号：'" in error.message
 
 
 def test_frame_must_cover_the_sample():

@@ -107,7 +107,11 @@ def test_frame_with_fewer_firms_than_visits_is_refused(visits, frame):
     ("change", "message"),
     [
         (lambda f: pd.concat([f, f.iloc[:1]]), r"lists wave=2024 region=xining size=large twice"),
-        (lambda f: f.assign(firms=f.firms.where(f.index != 3, 0)), r"not positive for wave=2024"),
+        (lambda f: f.assign(firms=f.firms.where(f.index != 3, -1)), r"negative for wave=2024"),
+        (
+            lambda f: f.assign(firms=f.firms.where(f.index != 3, 0)),
+            r"more visited firms than the frame holds: wave=2024",
+        ),
         (lambda f: f.drop(columns="firms"), r"frame table has no column\(s\) 'firms'"),
     ],
 )

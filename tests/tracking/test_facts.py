@@ -12,7 +12,7 @@ def test_every_figure_is_a_fact_with_its_rows(sample_results):
     assert flat["service.donation.amount"].kind == "money"
     assert flat["service.donation.amount"].value == 21_345_600
     assert flat["service.supervision.items"].value == 43
-    fact, refs = traced(sample_results)["adoption.instructed_by.provincial"]
+    _fact, refs = traced(sample_results)["adoption.instructed_by.provincial"]
     rows = {r.ledger: r.rows for r in refs}
     assert len(rows["submissions"]) == 2 and len(rows["events"]) == 3
     # every fact but the rate and the median names ledger rows

@@ -79,7 +79,9 @@ def text(label) -> Text:
     return Text(zh=label.zh, en=label.en)
 
 
-def difficulties_section(s, tests, difficulties, difficulty_gaps) -> dict:
+def difficulties_section(s, tests, difficulties, difficulty_gaps, unfit, omit) -> dict:
+    """Difficulties with their change since the compared wave and the gap between micro
+    and large firms; a change or a gap the domain cannot support is left out."""
     p, inst, design = s.params, s.instrument, s.design
     q = inst.question("difficulties")
     table = difficulties(design, domain=s.domain, instrument=inst, min_cell=p.min_cell)
@@ -89,22 +91,29 @@ def difficulties_section(s, tests, difficulties, difficulty_gaps) -> dict:
     )
     changes: dict = {}
     if p.compare_wave is not None:
+        from analysis.survey.disclosure import suppress
+
         columns = list(q.columns)
         flag = pd.Categorical.from_codes(np.where(s.scope_all_waves, 0, -1), categories=["in"])
         d = design.assign(_scope=flag)
-        ch = difference(
-            d, columns, "wave", p.wave, p.compare_wave, statistic="proportion", within="_scope"
-        )
-        ch = ch.assign(option=ch["level"].str.slice(len("difficulties__")))
-        from analysis.survey.disclosure import suppress
-
-        ch = suppress(ch, p.min_cell, counts=("n_a", "n_b"))
-        for _, r in ch.iterrows():
-            tests.add(changes, r["option"], change(r))
+        try:
+            ch = difference(
+                d, columns, "wave", p.wave, p.compare_wave, statistic="proportion", within="_scope"
+            )
+        except unfit:
+            omit.no_change(p.compare_wave)
+        else:
+            ch = ch.assign(option=ch["level"].str.slice(len("difficulties__")))
+            ch = suppress(ch, p.min_cell, counts=("n_a", "n_b"))
+            for _, r in ch.iterrows():
+                tests.add(changes, r["option"], change(r))
     gaps: dict = {}
-    if p.size is None:
-        g = difficulty_gaps(design, domain=s.domain, instrument=inst, min_cell=p.min_cell)
-        size = inst.question("size")
+    size = inst.question("size")
+    if p.size is None and {"micro", "large"} <= set(size.values):
+        try:
+            g = difficulty_gaps(design, domain=s.domain, instrument=inst, min_cell=p.min_cell)
+        except unfit:  # no micro or no large firm here: no gap, the texts say nothing of it
+            g = pd.DataFrame(columns=["option"])
         for _, r in g.iterrows():
             tests.add(
                 gaps,

@@ -9,6 +9,7 @@ zh/en labels, adjusts the p-values of all the brief's comparisons together
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,7 @@ import pandas as pd
 
 from analysis.errors import DesignError
 from analysis.findings import _sections as sections
+from analysis.findings._omit import Omissions
 from analysis.findings._protect import protect
 from analysis.findings.model import (
     Change,
@@ -41,14 +43,21 @@ from analysis.ingest.instrument import Instrument
 from analysis.ingest.params import Params, against_data, check
 from analysis.survey.multiplicity import adjust_pvalues
 
-_REGION_ALL = Text(zh="全省", en="the province")
-_METHOD_DESIGN = Text(
-    zh="样本按调查年度、市州和企业规模分层，各层权重为该层登记在册企业数除以走访企业数，"
-    "估计值代表全部登记在册企业。",
-    en="The sample is stratified by wave, region and size class; each firm's weight is the "
-    "registered firms of its stratum divided by the firms visited, so estimates represent all "
-    "registered firms.",
-)
+# What a model, a matrix or a test can fail with when a small domain cannot support
+# it: the section is left out, with its reason, instead of stopping the brief.
+UNFIT = (DesignError, np.linalg.LinAlgError, FloatingPointError, ValueError, ZeroDivisionError)
+
+
+def _method_design(region_word: Text) -> Text:
+    return Text(
+        zh=f"样本按调查年度、{region_word.zh}和企业规模分层，各层权重为该层登记在册企业数除以"
+        "走访企业数，估计值代表全部登记在册企业。",
+        en=f"The sample is stratified by wave, {region_word.en.lower()} and size class; each "
+        "firm's weight is the registered firms of its stratum divided by the firms visited, so "
+        "estimates represent all registered firms.",
+    )
+
+
 _METHOD_INTERVALS = Text(
     zh="标准误采用泰勒线性化方法计算，置信区间按设计自由度的t分布构造；比例的置信区间采用"
     "Korn–Graubard方法（以有效样本量计算的Clopper–Pearson区间），比例为0或100%时取精确二项区间。",
@@ -99,16 +108,37 @@ def open_survey(raw: dict | Params | None = None) -> Survey:
     from analysis.survey.sampling import frame_design
 
     p = raw if isinstance(raw, Params) else check(raw)
-    tables = shared(p)  # loaded, coded and validated once per set of inputs
+    # loaded with the check `qifang validate` makes (the same data, or the same error),
+    # once per set of inputs
+    tables = shared(p)
     inst, visits = tables.instrument, tables.visits
     p = against_data(p, visits, inst)
     design = frame_design(visits, tables.frame, confidence=p.confidence)
+    s = Survey(p, inst, visits, tables.requests, tables.frame, design, None, None, tables.key)
+    return _narrow(s, p)
+
+
+def for_params(s: Survey, **changes) -> Survey:
+    """The same inputs for another population (``region="海西州"``, ``size="micro"``):
+    the parameters are checked against the data again, nothing is loaded again.
+
+    Examples
+    --------
+    >>> haixi = for_params(survey, region="海西州")  # doctest: +SKIP
+    """
+    unknown = set(changes) - {"region", "industry", "size", "wave", "compare_wave", "min_cell"}
+    if unknown:
+        raise ValueError(f"for_params changes the population only, not {sorted(unknown)}")
+    raw = {**s.params.to_dict(), **changes}
+    p = against_data(check(raw), s.visits, s.instrument)
+    return _narrow(s, p)
+
+
+def _narrow(s: Survey, p: Params) -> Survey:
     filters = {k: getattr(p, k) for k in ("region", "industry", "size")}
-    scope = sections.mask(design.data, **filters)
-    domain = scope & (design.data["wave"].to_numpy() == p.wave)
-    return Survey(
-        p, inst, visits, tables.requests, tables.frame, design, domain, scope, tables.key
-    )
+    scope = sections.mask(s.design.data, **filters)
+    domain = scope & (s.design.data["wave"].to_numpy() == p.wave)
+    return dataclasses.replace(s, params=p, domain=domain, scope_all_waves=scope)
 
 
 class _Tests:
@@ -134,8 +164,9 @@ class _Tests:
 
 def _scope_label(s: Survey) -> Text:
     p, inst = s.params, s.instrument
-    zh = inst.question("region").choice(p.region).label.zh if p.region else _REGION_ALL.zh
-    en = inst.question("region").choice(p.region).label.en if p.region else "Qinghai"
+    area = inst.words.area
+    zh = inst.question("region").choice(p.region).label.zh if p.region else area.zh
+    en = inst.question("region").choice(p.region).label.en if p.region else area.en
     if p.industry:
         c = inst.question("industry").choice(p.industry)
         zh, en = zh + c.label.zh, f"{en}, {c.label.en.lower()}"
@@ -154,13 +185,20 @@ def _fieldwork(dates: pd.Series) -> Text:
 
 
 def build_findings(s: Survey) -> Findings:
-    """Every figure of the brief, labelled, tested and with small cells suppressed."""
+    """Every figure of the brief, labelled, tested and with small cells suppressed.
+
+    A section the domain cannot support (a model that cannot be fitted, no answers,
+    no ledger) is left out and listed in ``omitted`` with the reason; nothing about a
+    small region stops the brief.
+    """
     from analysis.measures.index import environment_index, index_change, item_scores
-    from analysis.measures.indicators import difficulties, difficulty_gaps, policies, shares
+    from analysis.measures.indicators import difficulties, difficulty_gaps
 
     p, inst, design = s.params, s.instrument, s.design
     mc, conf = p.min_cell, p.confidence
     tests = _Tests()
+    scope = _scope_label(s)
+    omit = Omissions(scope)
 
     wave_scope = s.scope_all_waves & (design.data["wave"].to_numpy() == p.wave)
     province = sections.mask(design.data, industry=p.industry, size=p.size) & (
@@ -170,20 +208,26 @@ def build_findings(s: Survey) -> Findings:
     items = item_scores(design, domain=s.domain, instrument=inst, min_cell=mc)
     changes = {}
     if p.compare_wave is not None:
-        ch = index_change(
-            design,
-            current=p.wave,
-            previous=p.compare_wave,
-            by=None,
-            domain=s.scope_all_waves,
-            instrument=inst,
-            min_cell=mc,
-        )
-        for _, r in ch.iterrows():
-            tests.add(changes, r["dimension"], sections.change(r))
+        try:
+            ch = index_change(
+                design,
+                current=p.wave,
+                previous=p.compare_wave,
+                by=None,
+                domain=s.scope_all_waves,
+                instrument=inst,
+                min_cell=mc,
+            )
+        except UNFIT:
+            omit.no_change(p.compare_wave)
+        else:
+            for _, r in ch.iterrows():
+                tests.add(changes, r["dimension"], sections.change(r))
     overall = sections.stat(idx.set_index("dimension").loc["overall"])
     dims = []
     for d in inst.dimensions:
+        if d.name not in set(idx["dimension"]):
+            continue
         row = idx.set_index("dimension").loc[d.name]
         its = [
             Item(
@@ -203,37 +247,12 @@ def build_findings(s: Survey) -> Findings:
             }
         )
 
-    regions = _regions(s, province, tests)
-    diffs = sections.difficulties_section(s, tests, difficulties, difficulty_gaps)
-    pol = policies(design, domain=s.domain, instrument=inst, min_cell=mc)
-    policy_list = []
-    for q in inst.visits.fields:
-        if q.name in set(pol["policy"]):
-            rows = pol[pol["policy"] == q.name].set_index("measure")
-            policy_list.append(
-                Policy(
-                    code=q.name,
-                    label=sections.text(q.short),
-                    aware=sections.stat(rows.loc["aware"]),
-                    benefited=sections.stat(rows.loc["benefited"]),
-                    reach_gap=sections.stat(rows.loc["reach_gap"]),
-                )
-            )
-    out_tab = shares(design, domain=s.domain, min_cell=mc)
-    outlook = []
-    for name in ("overall_satisfaction", "invest_plan", "hiring_plan"):
-        q = inst.question(name)
-        rows = out_tab[out_tab["question"] == name]
-        levels = [
-            Level(
-                code=str(c.value),
-                label=sections.text(c.label),
-                stat=sections.stat(rows[rows["level"].astype(str) == str(c.value)].iloc[0]),
-            )
-            for c in q.choices
-            if (rows["level"].astype(str) == str(c.value)).any()
-        ]
-        outlook.append(Distribution(code=name, label=sections.text(q.short), levels=levels))
+    regions = _regions(s, province, tests, omit)
+    diffs = sections.difficulties_section(
+        s, tests, difficulties, difficulty_gaps, unfit=UNFIT, omit=omit
+    )
+    policy_list = _policies(s)
+    outlook = _outlook(s)
 
     tests.adjust(conf)
     index = IndexFindings(
@@ -259,15 +278,24 @@ def build_findings(s: Survey) -> Findings:
     n_visits = int(s.domain.sum())
     weights = design.weights[s.domain] if hasattr(design, "weights") else None
     top = difficulty_list[0] if difficulty_list else None
-    scope = _scope_label(s)
     m = design.methods
-    drivers, omitted = _drivers(s)
+    words = inst.words
+    region_word = sections.text(inst.question("region").short)
+    lo, hi = inst.scale()
+    drivers, omitted = _drivers(s, omit)
+    voices = sections.open_answers_section(s)
+    if not any(b.field == "urgent_needs" and b.answered for b in voices):
+        omit.no_voices(asked=inst.has("urgent_needs"))
+    ledger = _requests(s, omit)
+    if not policy_list:
+        omit.no_policies()
+    unit = p.unit or words.office.zh
     findings = Findings(
         title=Text(
             zh=f"{p.wave}年{scope.zh}民营企业大调研大走访调研简报",
             en=f"Private-enterprise visits {p.wave}: {scope.en} — survey brief",
         ),
-        unit=Text(zh=p.unit, en=_unit_en(p.unit)),
+        unit=Text(zh=unit, en=words.office.en if unit == words.office.zh else _unit_en(unit)),
         scope=Scope(
             wave=p.wave,
             compare_wave=p.compare_wave,
@@ -276,6 +304,9 @@ def build_findings(s: Survey) -> Findings:
             size=p.size,
             label=scope,
             fieldwork=_fieldwork(s.visits.loc[s.domain, "visit_date"]),
+            area=sections.text(words.area),
+            whole=sections.text(words.whole),
+            region_word=region_word,
         ),
         method=Method(
             n_visits=n_visits,
@@ -289,9 +320,11 @@ def build_findings(s: Survey) -> Findings:
             confidence=conf,
             min_cell=mc,
             lonely_psu=str(m.get("lonely_psu")),
-            design=_METHOD_DESIGN,
+            design=_method_design(region_word),
             intervals=_METHOD_INTERVALS,
             comparisons=_METHOD_COMPARISONS,
+            scale=Text(zh=f"{lo}—{hi}分", en=f"{lo}–{hi}"),
+            items=len(inst.items()),
         ),
         headline=Headline(
             n=n_visits,
@@ -304,12 +337,73 @@ def build_findings(s: Survey) -> Findings:
         policies=policy_list,
         outlook=outlook,
         drivers=drivers,
-        open_answers=sections.open_answers_section(s),
-        requests=sections.requests_section(s),
+        open_answers=voices,
+        requests=ledger,
         suppressed=[],
+        omitted=omit.items,
     )
     coefficients = {**sections.difficulty_weights(s), "drivers_omitted": omitted}
     return protect(findings, coefficients, conf)
+
+
+def _policies(s: Survey) -> list[Policy]:
+    from analysis.measures.indicators import policies
+
+    try:
+        pol = policies(
+            s.design, domain=s.domain, instrument=s.instrument, min_cell=s.params.min_cell
+        )
+    except DesignError:
+        return []  # the questionnaire asks none: the brief drops the section
+    out = []
+    for q in s.instrument.visits.fields:
+        if q.name in set(pol["policy"]):
+            rows = pol[pol["policy"] == q.name].set_index("measure")
+            out.append(
+                Policy(
+                    code=q.name,
+                    label=sections.text(q.short),
+                    aware=sections.stat(rows.loc["aware"]),
+                    benefited=sections.stat(rows.loc["benefited"]),
+                    reach_gap=sections.stat(rows.loc["reach_gap"]),
+                )
+            )
+    return out
+
+
+def _outlook(s: Survey) -> list[Distribution]:
+    from analysis.measures.indicators import OUTLOOK, shares
+
+    inst = s.instrument
+    asked = [name for name in OUTLOOK if inst.has(name) and name in s.design.data]
+    if not asked:
+        return []
+    out_tab = shares(s.design, asked, domain=s.domain, min_cell=s.params.min_cell)
+    outlook = []
+    for name in asked:
+        q = inst.question(name)
+        rows = out_tab[out_tab["question"] == name]
+        levels = [
+            Level(
+                code=str(c.value),
+                label=sections.text(c.label),
+                stat=sections.stat(rows[rows["level"].astype(str) == str(c.value)].iloc[0]),
+            )
+            for c in q.choices
+            if (rows["level"].astype(str) == str(c.value)).any()
+        ]
+        outlook.append(Distribution(code=name, label=sections.text(q.short), levels=levels))
+    return outlook
+
+
+def _requests(s: Survey, omit: Omissions):
+    if s.requests is None:
+        omit.no_requests(given=False)
+        return None
+    ledger = sections.requests_section(s)
+    if ledger is None:
+        omit.no_requests(given=True)
+    return ledger
 
 
 def _unit_en(unit: str) -> str:
@@ -320,7 +414,7 @@ def _unit_en(unit: str) -> str:
     return known.get(unit, unit)
 
 
-def _regions(s: Survey, province: np.ndarray, tests: _Tests) -> dict:
+def _regions(s: Survey, province: np.ndarray, tests: _Tests, omit: Omissions) -> dict:
     from analysis.measures.index import index_change, region_ranking
 
     p, inst, design = s.params, s.instrument, s.design
@@ -347,30 +441,42 @@ def _regions(s: Survey, province: np.ndarray, tests: _Tests) -> dict:
     changes: dict = {}
     if p.compare_wave is not None:
         scope = sections.mask(design.data, industry=p.industry, size=p.size)
-        ch = index_change(
-            design,
-            current=p.wave,
-            previous=p.compare_wave,
-            by="region",
-            domain=scope,
-            instrument=inst,
-            min_cell=p.min_cell,
-        )
+        try:
+            ch = index_change(
+                design,
+                current=p.wave,
+                previous=p.compare_wave,
+                by="region",
+                domain=scope,
+                instrument=inst,
+                min_cell=p.min_cell,
+            )
+        except UNFIT:
+            omit.no_change(p.compare_wave)
+            ch = pd.DataFrame(columns=["region", "dimension"])
         for _, r in ch.iterrows():
             if r["region"] != "all" and r["dimension"] in ("overall", "government"):
                 tests.add(changes, (r["region"], r["dimension"]), sections.change(r))
     return {"list": regions, "changes": changes}
 
 
-def _drivers(s: Survey) -> tuple[Drivers | None, list[str]]:
-    """The key drivers, and the items left out because too few firms rated them."""
+def _drivers(s: Survey, omit: Omissions) -> tuple[Drivers | None, list[str]]:
+    """The key drivers, and the items left out because too few firms rated them; when
+    the domain cannot support the model, None and the reason in ``omit``."""
     from analysis.measures.models import key_drivers
 
     inst = s.instrument
+    if not inst.has("overall_satisfaction"):
+        omit.drivers_not_asked()
+        return None, []
     try:
-        d = key_drivers(s.design, domain=s.domain, min_cell=s.params.min_cell)
-    except DesignError:
-        return None, []  # too few firms in the domain for a model: the brief says so
+        d = key_drivers(s.design, domain=s.domain, min_cell=s.params.min_cell, instrument=inst)
+    except UNFIT:
+        omit.drivers_not_fitted()
+        return None, []
+    if d.model == "none":
+        omit.drivers_too_few(d.n, d.needed)
+        return None, []
     coef = d.coefficients.set_index("term") if "term" in d.coefficients else pd.DataFrame()
     items, omitted = [], []
     for _, r in d.importance.iterrows():
@@ -406,14 +512,18 @@ def _drivers(s: Survey) -> tuple[Drivers | None, list[str]]:
             )
         )
     items.sort(key=lambda x: x.rank)
+    if not items:
+        omit.drivers_not_fitted()
+        return None, omitted
     r2 = d.fit.get("linear", {}).get("r2") if isinstance(d.fit, dict) else None
+    word = inst.question("region").short
     model = Text(
         zh=("有序概率（probit）模型" if d.model == "ordinal" else "加权线性回归模型")
-        + "，以设计权重加权，控制企业规模、市州和行业；相对重要性采用Johnson相对权重法，"
+        + f"，以设计权重加权，控制企业规模、{word.zh}和行业；相对重要性采用Johnson相对权重法，"
         "其置信区间由分层刀切法（JKn）重复权重计算。",
         en=("An ordered probit" if d.model == "ordinal" else "A weighted linear regression")
-        + " with design weights, controlling for size, region and industry; relative "
-        "importance by Johnson's relative weights, with intervals from jackknife (JKn) "
-        "replicate weights.",
+        + f" with design weights, controlling for size, {word.en.lower()} and industry; "
+        "relative importance by Johnson's relative weights, with intervals from jackknife "
+        "(JKn) replicate weights.",
     )
     return Drivers(model=model, r2=sections.num(r2), n=int(d.n), items=items), omitted

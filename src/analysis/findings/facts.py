@@ -328,7 +328,22 @@ def facts(f: Findings) -> dict[str, Fact]:
                 _number(f"requests.dept.{dep.code}.median_days", "days", dep.median_days, dep.label)
             )
             put(_number(f"requests.dept.{dep.code}.overdue", "count", dep.overdue, dep.label))
+    # Facts of optional parts (no ledger, no open question) exist as missing facts, so a
+    # text can ask `requests.rate is available` whatever the inputs.
+    for name, kind in _OPTIONAL.items():
+        out.setdefault(name, Fact(name, kind, None, Text(zh=name, en=name)))
     return out
+
+
+_OPTIONAL = {
+    "open.answered": "count",
+    "requests.total": "count",
+    "requests.rate": "share",
+    "requests.median_days": "days",
+    "requests.open": "count",
+    "requests.overdue": "count",
+    "requests.overdue_days": "days",
+}
 
 
 def complete(f: Findings, inst: Instrument) -> dict[str, Fact]:
@@ -367,7 +382,8 @@ def catalog(inst: Instrument) -> set[str]:
             for a in ("score", "rank", "below", "change", "government_change")
         }
     sizes = [c.value for c in inst.question("size").choices]
-    for c in inst.question("difficulties").choices:
+    difficulties = inst.question("difficulties").choices if inst.has("difficulties") else ()
+    for c in difficulties:
         base = f"difficulty.{c.value}"
         names |= {f"{base}.share", f"{base}.rank", f"{base}.change", f"{base}.gap"}
         names |= {f"{base}.size.{s}" for s in sizes}
@@ -377,7 +393,8 @@ def catalog(inst: Instrument) -> set[str]:
         if q.name.startswith("p_") and q.type == "single":
             names |= {f"policy.{q.name}.{a}" for a in ("aware", "benefited", "reach_gap")}
     for name in ("overall_satisfaction", "invest_plan", "hiring_plan"):
-        names |= {f"outlook.{name}.{c.value}" for c in inst.question(name).choices}
+        if inst.has(name):
+            names |= {f"outlook.{name}.{c.value}" for c in inst.question(name).choices}
     for c in inst.requests["category"].choices:
         names |= {f"requests.cat.{c.value}.{a}" for a in ("total", "rate", "median_days")}
     for c in inst.requests["department"].choices:

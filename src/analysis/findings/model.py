@@ -94,6 +94,9 @@ class Scope(_Model):
     size: str | None
     label: Text  # e.g. 全省 / 海东市 / 海东市制造业
     fieldwork: Text  # e.g. 2025年4月至9月
+    area: Text = Text(zh="全省", en="Qinghai")  # a brief about every region: 全省 / 全市
+    whole: Text = Text(zh="全省", en="the province")  # what a region is compared with
+    region_word: Text = Text(zh="市州", en="region")  # the regions' word: 市州 / 区县
 
 
 class Method(_Model):
@@ -109,6 +112,8 @@ class Method(_Model):
     design: Text
     intervals: Text
     comparisons: Text
+    scale: Text = Text(zh="1—5分", en="1–5")  # the range of the index's ratings
+    items: int = 15  # rating items of the index
 
 
 class Item(_Model):
@@ -245,6 +250,20 @@ class Suppressed(_Model):
     reason: Literal["small", "complementary"] = "small"
 
 
+class Omission(_Model):
+    """A section of the brief left out, and why, in one plain sentence.
+
+    ``kind`` is ``"data"`` when the data cannot support it here (too few firms for a
+    model, no answers): the brief keeps the heading and says why; or ``"design"`` when
+    the inputs do not have it (no ledger given, no policy question asked): the section
+    is dropped and the methods note says so.
+    """
+
+    section: str
+    kind: Literal["data", "design"]
+    reason: Text
+
+
 class Headline(_Model):
     """The few figures an index page or a cover note shows."""
 
@@ -276,6 +295,7 @@ class Findings(_Model):
     open_answers: list[OpenAnswers]
     requests: Requests | None
     suppressed: list[Suppressed]
+    omitted: list[Omission] = []
 
     def to_json(self) -> str:
         """Deterministic JSON: sorted keys, and floats to 10 significant digits, so that
@@ -319,6 +339,10 @@ class Findings(_Model):
 
     def dimension(self, code: str) -> Dimension:
         return next(d for d in self.index.dimensions if d.code == code)
+
+    def omission(self, section: str) -> Omission | None:
+        """Why a section is left out, or None when it is in the brief."""
+        return next((o for o in self.omitted if o.section == section), None)
 
 
 def _round(value):

@@ -67,17 +67,18 @@ def tables(findings: Findings, lang: str = "zh") -> dict[str, pd.DataFrame]:
                 t("知晓未享受比例", "reach_gap"),
             ],
         ),
-        t("市州", "Regions"): pd.DataFrame(
+        # the sheet's name stays fixed (an instrument's word could be no sheet name)
+        t("地区", "Regions"): pd.DataFrame(
             [
                 [label(r.label), *stat(r.score), r.rank, r.vs_province]
                 for r in findings.index.regions
             ],
             columns=[
-                t("市州", "region"),
+                t(findings.scope.region_word.zh, "region"),
                 t("指数", "index"),
                 *estimate,
                 t("排名", "rank"),
-                t("与全省比较", "vs_province"),
+                t(f"与{findings.scope.whole.zh}比较", "vs_province"),
             ],
         ),
         t("原话", "Quotes"): pd.DataFrame(
@@ -122,6 +123,20 @@ def tables(findings: Findings, lang: str = "zh") -> dict[str, pd.DataFrame]:
         [[name, *change(c)] for name, c in changes],
         columns=[t("指标", "measure"), t("本年", "this wave"), t("上年", "previous"), *test],
     )
+    voices = [b for b in findings.open_answers if b.field == "urgent_needs" and b.categories]
+    if voices:
+        out[t("急难愁盼", "Urgent needs")] = pd.DataFrame(
+            [
+                [label(c.label), c.count, share(c.share), "、".join(c.phrases[:5])]
+                for c in voices[0].categories
+            ],
+            columns=[
+                t("类别", "category"),
+                t("回答数", "answers"),
+                t("占比", "share"),
+                t("常见说法", "phrases"),
+            ],
+        )
     if findings.drivers is not None:
         out[t("关键因素", "Key drivers")] = pd.DataFrame(
             [

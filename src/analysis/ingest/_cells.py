@@ -50,13 +50,36 @@ class Missing:
         return t in self.raw or (len(t) <= self.longest + 2 and normalize(t) in self.normal)
 
 
-def choice_lookup(q: Question) -> dict[str, object]:
+_FILL_IN = re.compile(r"〖([^〗]*)〗")
+
+
+def fill_in(text: str) -> tuple[str, str | None]:
+    """A choice with the text a firm wrote beside it, as 问卷星 exports it:
+    ``其他〖集体企业〗`` → (``其他``, ``集体企业``); ``6〖集体企业〗`` → (``6``, …)."""
+    if "〖" not in text:
+        return text, None
+    extra = "；".join(t.strip() for t in _FILL_IN.findall(text) if t.strip())
+    return _FILL_IN.sub("", text), extra or None
+
+
+def choice_lookup(q: Question, positions: bool = False) -> dict[str, object]:
+    """Every text that names a choice of ``q``, normalised, to its value.
+
+    Option numbers (1 = the first option) name the choices of unordered questions.
+    For a rating, a number is its score unless ``positions`` is set: then the export
+    writes every choice as its option number (问卷星's 按选项序号), and a rating's
+    number is its place in the questionnaire's list of options, not its score.
+    """
     table: dict[str, object] = {}
     numeric_values = all(isinstance(v, int) for v in q.values)
+    if positions:
+        for pos, c in enumerate(q.choices, 1):
+            table[str(pos)] = c.value
     for pos, c in enumerate(q.choices, 1):
-        for key in (c.label.zh, c.label.en, c.short.zh, c.short.en, str(c.value), c.code):
-            if key:
-                table.setdefault(normalize(key), c.value)
+        for key in c.names:
+            if positions and key == str(c.value):
+                continue  # a number is an option number here, never a score
+            table.setdefault(normalize(key), c.value)
         if not numeric_values:
             table.setdefault(str(pos), c.value)  # option numbers as some tools export
     return table
@@ -91,8 +114,10 @@ def parse(q: Question, text: str, table: dict) -> tuple[object, tuple[str, str] 
         value = _lookup(text, table)
         if value is None:
             m = _NUMBER.match(text)
-            if m and float(m.group(1).replace(",", "")) in q.values:
-                value = int(float(m.group(1).replace(",", "")))
+            number = float(m.group(1).replace(",", "")) if m else None
+            if number is not None and number.is_integer():
+                # "4.0": a score, or under option numbers the option's place
+                value = table.get(str(int(number)))
         if value is None:
             lo, hi = min(q.values), max(q.values)
             return None, (
@@ -142,7 +167,11 @@ def _parse_joined(q: Question, text: str, table: dict) -> tuple[object, tuple[st
     rest = unicodedata.normalize("NFKC", text)
     found: set = set()
     labels = sorted(
-        {(lab, c.value) for c in q.choices for lab in (c.label.zh, c.label.en, c.short.zh)},
+        {
+            (lab, c.value)
+            for c in q.choices
+            for lab in (c.label.zh, c.label.en, c.short.zh, *c.aliases)
+        },
         key=lambda t: -len(t[0]),
     )
     for label, value in labels:

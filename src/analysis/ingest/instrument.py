@@ -62,6 +62,13 @@ class Choice:
     label: Text
     short: Text
     code: str | None = None
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every text an export or a parameter may use for this choice."""
+        keys = (self.label.zh, self.label.en, self.short.zh, self.short.en, str(self.value))
+        return tuple(k for k in (*keys, self.code or "", *self.aliases) if k)
 
 
 @dataclass(frozen=True)
@@ -136,6 +143,21 @@ class Dimension:
 
 
 @dataclass(frozen=True)
+class Words:
+    """How briefs name the whole and its issuing office (``scope:`` in the YAML).
+
+    ``area`` names a brief about every region (全省 / 全市; Qinghai / Xining);
+    ``whole`` is what a region is compared with (全省 / 全市; the province / the
+    city); ``office`` is the default issuing unit of the drafts. The regions' own
+    word (市州 / 区县) is the ``short`` label of the ``region`` question.
+    """
+
+    area: Text = Text("全省", "Qinghai")
+    whole: Text = Text("全省", "the province")
+    office: Text = Text("省工商联", "Provincial Federation of Industry and Commerce")
+
+
+@dataclass(frozen=True)
 class Instrument:
     """A questionnaire and its companion ledger and frame definitions."""
 
@@ -147,6 +169,7 @@ class Instrument:
     missing_labels: tuple[str, ...] = DEFAULT_MISSING
     source: str = ""
     choice_lists: dict[str, tuple[Choice, ...]] = field(default_factory=dict)
+    words: Words = field(default_factory=Words)
 
     @property
     def visits(self) -> Form:
@@ -171,6 +194,15 @@ class Instrument:
             for q in self.visits.fields
             if q.type == "likert" and q.dimension and (dimension in (None, q.dimension))
         )
+
+    def has(self, name: str) -> bool:
+        """Whether the visit questionnaire has a question of this name."""
+        return name in self.visits
+
+    def scale(self) -> tuple[int, int]:
+        """The lowest and highest score of the index's ratings (1 and 5, or 1 and 4 …)."""
+        values = [int(v) for q in self.items() for v in q.values]
+        return (min(values), max(values)) if values else (1, 5)
 
     def dimension(self, name: str) -> Dimension:
         for d in self.dimensions:
@@ -273,13 +305,56 @@ def _choices(name: str, raw: Any, where: str) -> tuple[Choice, ...]:
                 "give every choice a distinct value",
             )
         seen.add(value)
+        _known_keys(c, _CHOICE_KEYS, f"{where}: choice {value!r} of list {name!r}")
         label = _text(c, f"{where}: choice {value!r} of list {name!r}")
         short = Text(str(c.get("short_zh", label.zh)), str(c.get("short_en", label.en)))
-        out.append(Choice(value, label, short, str(c["code"]) if "code" in c else None))
+        aliases = c.get("aliases") or ()
+        if isinstance(aliases, str) or not isinstance(aliases, list | tuple):
+            raise InstrumentError(
+                f"{where}: aliases of choice {value!r} of list {name!r} must be a list",
+                "write them as aliases: [海西州, 海西]",
+            )
+        out.append(
+            Choice(
+                value,
+                label,
+                short,
+                str(c["code"]) if "code" in c else None,
+                tuple(str(a) for a in aliases),
+            )
+        )
     return tuple(out)
 
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_CHOICE_KEYS = {"value", "zh", "en", "short_zh", "short_en", "code", "aliases"}
+_QUESTION_KEYS = {
+    "name",
+    "type",
+    "label",
+    "short",
+    "choices",
+    "required",
+    "min",
+    "max",
+    "integer",
+    "dimension",
+    "personal",
+    "role",
+    "aliases",
+}
+
+
+def _known_keys(raw: dict, known: set[str], where: str) -> None:
+    """An unknown key is most often a label cut at a comma: ``{en: Aware, not benefited}``
+    reads as en: Aware plus a key 'not benefited'."""
+    unknown = [str(k) for k in raw if k not in known]
+    if unknown:
+        raise InstrumentError(
+            f"{where}: unknown key(s) {', '.join(map(repr, unknown))}",
+            'put a label that holds a comma in quotes, e.g. en: "Aware, not benefited"; '
+            f"the keys are {', '.join(sorted(known))}",
+        )
 
 
 def _question(raw: Any, lists: dict, dims: set[str], where: str) -> Question:
@@ -287,6 +362,10 @@ def _question(raw: Any, lists: dict, dims: set[str], where: str) -> Question:
         raise InstrumentError(f"{where}: a question without a name", "give every question a name")
     name = str(raw["name"])
     where = f"{where}: question {name!r}"
+    _known_keys(raw, _QUESTION_KEYS, where)
+    for key in ("label", "short"):
+        if isinstance(raw.get(key), dict):
+            _known_keys(raw[key], {"zh", "en"}, f"{where}: {key}")
     if not _NAME.match(name) or MULTI_SEP in name:
         raise InstrumentError(
             f"{where}: invalid name",
@@ -366,6 +445,7 @@ def _build(spec: dict[str, Any], source: str) -> Instrument:
         label = _text(raw_form.get("label"), f"{where} [{form_name}]", Text(form_name, form_name))
         forms[form_name] = Form(form_name, label, tuple(questions))
     missing = spec.get("missing_labels")
+    words = _words(spec.get("scope"), where)
     return Instrument(
         id=str(spec.get("id", Path(source).stem)),
         version=str(spec.get("version", "")),
@@ -375,4 +455,20 @@ def _build(spec: dict[str, Any], source: str) -> Instrument:
         missing_labels=tuple(str(m) for m in missing) if missing else DEFAULT_MISSING,
         source=source,
         choice_lists=lists,
+        words=words,
+    )
+
+
+def _words(raw: Any, where: str) -> Words:
+    if raw is None:
+        return Words()
+    if not isinstance(raw, dict) or set(raw) - {"area", "whole", "office"}:
+        raise InstrumentError(
+            f"{where}: 'scope' must hold area, whole and office, each as {{zh: …, en: …}}",
+            "e.g. scope: {area: {zh: 全市, en: Xining}, whole: {zh: 全市, en: the city}, "
+            "office: {zh: 市工商联, en: City Federation of Industry and Commerce}}",
+        )
+    default = Words()
+    return Words(
+        **{k: _text(raw.get(k), f"{where}: scope.{k}", getattr(default, k)) for k in vars(default)}
     )

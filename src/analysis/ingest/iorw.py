@@ -161,6 +161,14 @@ def read_table(path: str | Path, score: Score, sheet: str | None = None) -> RawT
         raise InputFileError(
             path, "this is an old Excel .xls workbook", "open it in Excel and save as .xlsx or CSV"
         )
+    if _is_web_page(head):
+        named = f", although its name ends in {path.suffix}" if path.suffix else ""
+        raise InputFileError(
+            path,
+            f"this is a web page (HTML), not a spreadsheet{named}",
+            "open it in Excel and save it as an Excel workbook (.xlsx), or download the "
+            "answers from the survey tool again as .xlsx or CSV",
+        )
     if sheet is not None:
         raise InputFileError(
             path,
@@ -169,6 +177,16 @@ def read_table(path: str | Path, score: Score, sheet: str | None = None) -> RawT
         )
     encoding = detect_encoding(path, head)
     return _read_csv(path, encoding, score)
+
+
+def _is_web_page(head: bytes) -> bool:
+    """Some tools (and old 问卷星 downloads) save an HTML table with an .xls name."""
+    import re
+
+    start = head.lstrip(codecs.BOM_UTF8).lstrip()[:512].lower()
+    return start.startswith(b"<") and bool(
+        re.match(rb"<(!doctype\s+html|html|table|meta|head|body|\?xml[^>]*>\s*<html)", start)
+    )
 
 
 def detect_encoding(path: Path, head: bytes) -> str:
@@ -380,7 +398,15 @@ def _read_xlsx(path: Path, score: Score, sheet: str | None) -> RawTable:
                 f"no sheet named {sheet!r} (sheets: {', '.join(book.sheetnames)})",
                 "give one of the sheet names with --sheet",
             )
-        candidates = [sheet] if sheet else book.sheetnames
+        # a hidden sheet (an old copy, a lookup list) is read only when named
+        visible = [n for n in book.sheetnames if book[n].sheet_state == "visible"]
+        if sheet is None and not visible:
+            raise InputFileError(
+                path,
+                f"every sheet of the workbook is hidden ({', '.join(book.sheetnames)})",
+                "give the sheet that holds the answers with --sheet",
+            )
+        candidates = [sheet] if sheet else visible
         found = []
         for name in candidates:
             head = [
@@ -397,7 +423,7 @@ def _read_xlsx(path: Path, score: Score, sheet: str | None) -> RawTable:
         if points == 0 and sheet is None and len(candidates) > 1:
             raise InputFileError(
                 path,
-                f"no sheet looks like a survey export (sheets: {', '.join(book.sheetnames)})",
+                f"no visible sheet looks like a survey export (sheets: {', '.join(visible)})",
                 "give the sheet that holds the answers with --sheet, or check that this is "
                 "the right file",
             )

@@ -2,10 +2,18 @@
 
 Exports come as survey tools and Excel make them: CSV in UTF-8, UTF-8 with BOM or
 GBK/GB18030, or XLSX; headers either the instrument's variable names or the question
-labels as exported (``1.您企业所在的市州：``); single choices as codes, label text or
-option numbers; ratings as numbers or labels (非常满意 … 非常不满意); multi-selects as
-one 0/1 column per option (``5.(融资难融资贵)``) or one cell joined by ``┋ ; ， 、``;
-``(跳过)``, ``(空)`` and blanks as missing. All of them load to the same data.
+labels as exported (``1.您企业所在的市州：``), and 问卷星's shapes (see
+:mod:`analysis.ingest.headers`: matrix rows ``15、(政务服务便利度)``, metadata 序号,
+提交答卷时间 …); single choices as codes, label text or option numbers; ratings as
+numbers or labels (非常满意 … 非常不满意); multi-selects as one 0/1 column per option
+(``5.(融资难融资贵)``) or one cell joined by ``┋ ; ， 、``; a choice with its fill-in
+text (``其他〖集体企业〗``); ``(跳过)``, ``(空)`` and blanks as missing. All of them load
+to the same data.
+
+An export by option number (问卷星's 按选项序号) is recognised from its single choices:
+when every single-choice question is written as option numbers, a rating's number is
+read as its option's place in the questionnaire, not as a score (1 = 非常满意 = 5 when
+the questionnaire lists 非常满意 first).
 
 Coding works on each column's distinct values (a few hundred at most) and maps them
 back to rows in one vectorised step, so a million rows load in seconds.
@@ -13,13 +21,12 @@ back to rows in one vectorised step, so a million rows load in seconds.
 The loaded data has one column per question (``<question>__<option>`` per option of a
 multi-select): single choices as pandas categoricals of the choice codes, ratings and
 numbers as floats, dates as datetimes, multi-select options as 0/1 floats (missing
-when the question was skipped), text as strings. The raw file is only read.
+when the question was skipped), text as strings; fill-in texts in
+``<question>_other``. The raw file is only read.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,22 +34,15 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import Problem, ValidationError
-from analysis.ingest._cells import (
-    FALSE,
-    FORMULA,
-    MAX_TEXT,
-    TRUE,
-    Missing,
-    choice_lookup,
-    normalize,
-    parse,
-)
+from analysis.ingest import core
+from analysis.ingest._cells import Missing, choice_lookup, normalize
+from analysis.ingest._checks import row_checks
+from analysis.ingest._coding import column, empty, multi_columns, option_numbers, problem
+from analysis.ingest.headers import HeaderIndex, metadata_role
 from analysis.ingest.instrument import Form, Instrument, Question, load_instrument
 from analysis.ingest.iorw import RawTable, read_table, release_memory, sha256
 
-_LEADING_NUMBER = re.compile(r"^\s*(?:Q|第)?\s*\d+(?:[.\-_]\d+)*\s*(?:[.、:：)）]|题)?\s*")
-_TRAILING = re.compile(r"[\s:：?？。*＊]+$")
-_OPTION = re.compile(r"^(?P<prefix>.*?)[(（](?P<option>[^()（）]+)[)）]$")
+__all__ = ["Loaded", "Provenance", "load", "load_survey", "normalize"]
 
 
 @dataclass(frozen=True)
@@ -77,70 +77,13 @@ class Loaded:
         return tuple(p for p in self.problems if p.severity == "warning")
 
 
-def _header_key(text: str) -> str:
-    s = unicodedata.normalize("NFKC", str(text)).strip()
-    s = _LEADING_NUMBER.sub("", s)
-    s = _TRAILING.sub("", s)
-    return normalize(s)
-
-
-class _HeaderIndex:
-    """Recognises a form's columns by variable name, label, short label or alias."""
-
-    def __init__(self, form: Form):
-        self.form = form
-        self.whole: dict[str, tuple[Question, object]] = {}
-        self.option_by_label: dict[str, list[tuple[Question, object]]] = {}
-        self.multi_prefix: dict[str, Question] = {}
-        for q in form.fields:
-            for key in (q.name, q.label.zh, q.label.en, q.short.zh, q.short.en, *q.aliases):
-                self.whole.setdefault(_header_key(key), (q, None))
-            if q.type == "multi":
-                for key in (q.name, q.label.zh, q.label.en, q.short.zh, q.short.en, *q.aliases):
-                    self.multi_prefix[_header_key(key)] = q
-                for c in q.choices:
-                    self.whole[normalize(f"{q.name}__{c.value}")] = (q, c.value)
-                    self.whole[normalize(f"{q.name}/{c.value}")] = (q, c.value)
-                    for key in {c.label.zh, c.label.en, c.short.zh, c.short.en, str(c.value)}:
-                        self.option_by_label.setdefault(normalize(key), []).append((q, c.value))
-
-    def match(self, header: str) -> tuple[Question, object] | None:
-        if not header.strip():
-            return None
-        key = _header_key(header)
-        if key in self.whole:
-            return self.whole[key]
-        m = _OPTION.match(unicodedata.normalize("NFKC", header).strip())
-        if m:
-            prefix = _header_key(m.group("prefix"))
-            option = normalize(m.group("option"))
-            candidates = self.option_by_label.get(option, [])
-            if prefix in self.multi_prefix:
-                candidates = [c for c in candidates if c[0] is self.multi_prefix[prefix]]
-            if len(candidates) == 1:
-                return candidates[0]
-        return None
-
-    def match_in_group(self, header: str, group: str) -> tuple[Question, object] | None:
-        """A header cell read with the group header above it: an option (融资难融资贵)
-        under its question (您企业目前面临的主要困难), as two-row Excel headers have it."""
-        hit = self.match(header)
-        if hit is None and group.strip() and header.strip():
-            hit = self.match(f"{group}({header})")
-        return hit
-
-    def score(self, header: list[str], group: list[str] = ()) -> int:
-        group = list(group) + [""] * (len(header) - len(group))
-        pairs = zip(header, group[: len(header)], strict=True)
-        return sum(self.match_in_group(h, g) is not None for h, g in pairs)
-
-
 def load(
     path: str | Path,
     form: str | None = "visits",
     instrument: Instrument | None = None,
     sheet: str | None = None,
     strict: bool = True,
+    wave: int | None = None,
 ) -> Loaded:
     """Load one export (visits, requests ledger or frame) and check every cell.
 
@@ -150,9 +93,13 @@ def load(
     form : ``"visits"``, ``"requests"`` or ``"frame"``; None recognises it from the
         headers.
     instrument : the questionnaire; default the bundled one.
-    sheet : the worksheet of a workbook; default the sheet that looks like the form.
+    sheet : the worksheet of a workbook; default the visible sheet that looks like
+        the form (hidden sheets are read only when named).
     strict : raise :class:`ValidationError` if any problem is an error (default);
         with False, return the problems with the data (used by ``qifang validate``).
+    wave : the wave of visits whose export has no wave column (问卷星 writes none);
+        without it, the year of the visit date (or 提交答卷时间) when all visits fall
+        in one year.
 
     Returns
     -------
@@ -173,7 +120,7 @@ def load(
     ['large', 'medium', 'small', 'micro']
     """
     inst = instrument or load_instrument()
-    indexes = {name: _HeaderIndex(f) for name, f in inst.forms.items()}
+    indexes = {name: HeaderIndex(f) for name, f in inst.forms.items()}
 
     if form is None:
 
@@ -186,7 +133,7 @@ def load(
     raw = read_table(path, score, sheet=sheet)
     if form is None:
         form = max(indexes, key=lambda name: indexes[name].score(raw.header, raw.group))
-    data, problems, mapping = _code(raw, indexes[form], inst)
+    data, problems, mapping = _code(raw, indexes[form], inst, wave)
     prov = Provenance(
         path=str(Path(path)),
         sha256=sha256(path),
@@ -209,41 +156,33 @@ def load_survey(path: str | Path, instrument: Instrument | None = None, **kw) ->
     return load(path, "visits", instrument, **kw)
 
 
-def _problem(raw: RawTable, row, column, value, message, fix, severity="error") -> Problem:
-    return Problem(
-        raw.path, None if row is None else int(row), column, value, message, fix, severity
-    )
-
-
-def _code(raw: RawTable, index: _HeaderIndex, inst: Instrument):
-    form = index.form
-    problems: list[Problem] = []
-    for row, message in raw.bad_rows:
-        problems.append(
-            _problem(
-                raw,
-                row,
-                None,
-                None,
-                f"row has {message}",
-                "fix the quoting or the delimiters of this row in the file",
-            )
+def _file_problems(raw: RawTable) -> list[Problem]:
+    problems = [
+        problem(
+            raw,
+            row,
+            None,
+            None,
+            f"row has {message}",
+            "fix the quoting or the delimiters of this row in the file",
         )
-    for row, j, value, message in raw.bad_cells:
-        problems.append(
-            _problem(
-                raw,
-                row,
-                raw.header[j],
-                value,
-                message,
-                "open the file in Excel so it calculates, save it, and load "
-                "it again (or paste the values)",
-            )
+        for row, message in raw.bad_rows
+    ]
+    problems += [
+        problem(
+            raw,
+            row,
+            raw.header[j],
+            value,
+            message,
+            "open the file in Excel so it calculates, save it, and load it again (or paste "
+            "the values)",
         )
+        for row, j, value, message in raw.bad_cells
+    ]
     if raw.nrows == 0:
         problems.append(
-            _problem(
+            problem(
                 raw,
                 None,
                 None,
@@ -252,34 +191,93 @@ def _code(raw: RawTable, index: _HeaderIndex, inst: Instrument):
                 "export the survey with its answers",
             )
         )
+    return problems
 
+
+@dataclass
+class _Columns:
+    """Which columns of the file hold which question, and what was left unread."""
+
+    targets: dict[str, list[tuple[int, object]]]
+    mapping: dict[str, str]
+    unread: list[int]
+    notes: list[Problem]
+
+
+def _match(raw: RawTable, index: HeaderIndex) -> _Columns:
+    form = index.form
     targets: dict[str, list[tuple[int, object]]] = {}
     mapping: dict[str, str] = {}
+    unread: list[int] = []
+    stand_ins: dict[str, int] = {}
     group = raw.group + [""] * (len(raw.header) - len(raw.group))
     for j, header in enumerate(raw.header):
         hit = index.match_in_group(header, group[j])
-        if hit is None:
-            if header.strip():
-                problems.append(
-                    _problem(
-                        raw,
-                        raw.header_row,
-                        header,
-                        None,
-                        f"column is not a question of the {form.name} form; it is ignored",
-                        "remove it, or add the question to the instrument",
-                        "warning",
-                    )
-                )
+        known, role = metadata_role(header)
+        if hit is None or (known and role is not None):
+            if known:  # 序号, 提交答卷时间, 来自IP …: not a question
+                if role is not None:
+                    stand_ins.setdefault(role, j)
+            elif header.strip():
+                unread.append(j)
             continue
         q, option = hit
         targets.setdefault(q.name, []).append((j, option))
         mapping[header] = q.name if option is None else f"{q.name}__{option}"
+    notes = []
+    # 序号 stands in for the visit id and 提交答卷时间 for the visit date only when the
+    # questionnaire has no such question of its own.
+    for role, q in (("id", form.by_role("id")), ("submitted", _date_question(form))):
+        if q is None or role not in stand_ins or q.name in targets or form.name != "visits":
+            continue
+        j = stand_ins[role]
+        targets[q.name] = [(j, None)]
+        mapping[raw.header[j]] = q.name
+        notes.append(
+            problem(
+                raw,
+                raw.header_row,
+                raw.header[j],
+                None,
+                f"read as {q.label.zh} ({q.name}): the export has no column of its own for it",
+                "nothing to do; add the question to the questionnaire to record it yourself",
+                "warning",
+            )
+        )
+    return _Columns(targets, mapping, unread, notes)
 
+
+def _date_question(form: Form) -> Question | None:
+    return next((q for q in form.fields if q.type == "date" and q.required), None)
+
+
+def _numbered(raw: RawTable, form: Form, targets, missing) -> tuple[bool, bool]:
+    """Whether the export writes choices as option numbers, and whether it mixes option
+    numbers and text (then a rating's number cannot be told apart from a score)."""
+    seen = set()
+    for q in form.fields:
+        plain = [j for j, option in targets.get(q.name, []) if option is None]
+        if q.type != "single" or not plain or all(isinstance(v, int) for v in q.values):
+            continue
+        seen.add(option_numbers(raw, plain[0], missing))
+    return (True in seen and False not in seen), (True in seen and False in seen)
+
+
+def _in_order(q: Question) -> bool:
+    """Whether a rating's option numbers are its scores (the scale listed 1, 2, 3 …)."""
+    return all(c.value == pos for pos, c in enumerate(q.choices, 1))
+
+
+def _code(raw: RawTable, index: HeaderIndex, inst: Instrument, wave: int | None = None):
+    form = index.form
+    problems = _file_problems(raw)
+    cols = _match(raw, index)
+    targets, mapping = cols.targets, cols.mapping
+    problems += cols.notes
     if not targets:
         raise ValidationError(
             [
-                _problem(
+                problem(
                     raw,
                     raw.header_row,
                     None,
@@ -290,15 +288,19 @@ def _code(raw: RawTable, index: _HeaderIndex, inst: Instrument):
                 )
             ]
         )
+    problems += core.unread_columns(raw, form, cols.unread, targets)
 
     missing = Missing(inst.missing_labels)
+    numbered, mixed = _numbered(raw, form, targets, missing)
+    reversed_ratings: list[Question] = []
+    ambiguous: list[tuple[Question, int]] = []
     columns: dict[str, object] = {}
     for q in form.fields:
-        cols = targets.get(q.name, [])
-        if not cols:
-            if q.required:
+        where = targets.get(q.name, [])
+        if not where:
+            if q.required and not (q.role == "wave" and form.name == "visits"):
                 problems.append(
-                    _problem(
+                    problem(
                         raw,
                         raw.header_row,
                         q.label.zh,
@@ -308,293 +310,135 @@ def _code(raw: RawTable, index: _HeaderIndex, inst: Instrument):
                     )
                 )
             for c in q.columns:
-                columns[c] = _empty(q, raw.nrows)
+                columns[c] = empty(q, raw.nrows)
             continue
-        plain = [j for j, option in cols if option is None]
-        if len(plain) > 1 or (plain and len(cols) > 1 and q.type != "multi"):
-            heads = ", ".join(repr(raw.header[j]) for j, _ in cols)
-            problems.append(
-                _problem(
-                    raw,
-                    raw.header_row,
-                    raw.header[cols[1][0]],
-                    None,
-                    f"columns {heads} all hold '{q.name}'",
-                    "keep one of them",
-                )
-            )
+        plain = [j for j, option in where if option is None]
+        if len(plain) > 1 or (plain and len(where) > 1 and q.type != "multi"):
+            problems.append(_duplicate(raw, q, where))
+        if q.type == "likert" and not _in_order(q) and option_numbers(raw, plain[0], missing):
+            if mixed:
+                ambiguous.append((q, plain[0]))
+            elif numbered:
+                reversed_ratings.append(q)
         if q.type == "multi" and not plain:
-            coded, probs = _multi_columns(raw, q, cols, missing)
+            coded, probs = multi_columns(raw, q, where, missing)
         else:
-            coded, probs = _column(raw, q, plain[0], missing)
+            table = choice_lookup(q, positions=numbered and q.type == "likert")
+            coded, probs = column(raw, q, plain[0], missing, table)
         columns.update(coded)
         problems.extend(probs)
-        for j, _ in cols:
+        for j, _ in where:
             raw.columns[j] = None  # coded: let the raw text go now, not at the end
 
     data = pd.DataFrame(columns, index=pd.RangeIndex(raw.nrows))
+    if reversed_ratings:
+        problems.append(_by_option_number(raw, reversed_ratings))
+    if ambiguous:
+        problems.append(_mixed(raw, ambiguous))
+    if form.name == "visits":
+        problems += _wave(raw, form, data, targets, wave)
+        problems += core.missing_core(raw, inst, data, targets, cols.unread)
     flagged = {(p.row, p.column) for p in problems if p.severity == "error"}
-    problems.extend(_row_checks(raw, form, data, targets, flagged))
+    problems.extend(row_checks(raw, form, data, targets, flagged))
     problems.sort(key=lambda p: (p.row or 0, p.severity != "error"))
     return data, problems, mapping
 
 
-def _empty(q: Question, n: int):
-    if q.type == "single":
-        return pd.Categorical([None] * n, categories=list(q.values))
-    if q.type == "text":
-        return pd.array([None] * n, dtype="string[pyarrow]")
-    if q.type == "date":
-        return np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-    return np.full(n, np.nan)
-
-
-def _distinct(raw: RawTable, j: int):
-    """A column as (codes into its distinct values, the distinct values as an Arrow
-    string array)."""
-    import pyarrow as pa
-
-    arr = raw.columns[j]
-    if isinstance(arr, pa.ChunkedArray):
-        if pa.types.is_dictionary(arr.type):
-            arr = arr.unify_dictionaries()  # blocks read in parallel have own dictionaries
-        arr = arr.combine_chunks()
-    if not pa.types.is_dictionary(arr.type):
-        arr = arr.dictionary_encode()
-    return np.asarray(arr.indices), arr.dictionary
-
-
-def _text_values(q: Question, distinct, missing) -> tuple[object, dict]:
-    """Free text, ids and names: nearly every value is distinct, so they are checked
-    with Arrow compute on the whole column, and only suspect values in Python."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    trimmed = pc.utf8_trim_whitespace(distinct)
-    length = pc.utf8_length(trimmed).to_numpy(zero_copy_only=False)
-    absent = pc.is_in(trimmed, value_set=pa.array(sorted(missing.raw))).to_numpy(
-        zero_copy_only=False
+def _duplicate(raw: RawTable, q: Question, where) -> Problem:
+    heads = [raw.header[j] for j, _ in where]
+    return problem(
+        raw,
+        raw.header_row,
+        heads[1],
+        None,
+        f"columns {', '.join(map(repr, heads))} all read as '{q.label.zh}' ({q.name})",
+        f"keep the one that holds {q.label.zh}: delete or rename the other(s) in a copy of "
+        f"the export, e.g. keep {heads[0]!r} and rename {heads[1]!r}",
     )
-    for k in np.flatnonzero(~absent & (length <= missing.longest + 2)):
-        absent[k] = missing(trimmed[int(k)].as_py())  # short: maybe a missing label
-    suspect = (length > MAX_TEXT) | pc.match_substring_regex(trimmed, FORMULA.pattern).to_numpy(
-        zero_copy_only=False
+
+
+def _mixed(raw: RawTable, ratings: list[tuple[Question, int]]) -> Problem:
+    q, j = ratings[0]
+    first = q.choices[0]
+    return problem(
+        raw,
+        raw.header_row,
+        raw.header[j],
+        None,
+        f"the {len(ratings)} rating column(s) hold numbers, and the export writes some choices "
+        "as option numbers and others as text: a rating's number may be its option number "
+        f"(1 = {first.label.zh}, score {first.value}) or its score, and reading it wrongly "
+        "would reverse every rating",
+        "download the answers again from the survey tool 按选项文本 (as option text), or all "
+        "按选项序号 (as option numbers)",
     )
-    bad = {}
-    for k in np.flatnonzero(suspect & ~absent):
-        bad[int(k)] = parse(q, trimmed[int(k)].as_py(), {})[1]
-    keep = ~absent & ~suspect
-    return pc.if_else(pa.array(keep), trimmed, pa.scalar(None, pa.string())), bad
 
 
-def _column(raw: RawTable, q: Question, j: int, missing) -> tuple[dict, list[Problem]]:
-    codes, distinct = _distinct(raw, j)
-    header = raw.header[j]
-    bad: dict[int, tuple[str, str]] = {}
-    if q.type == "text":
-        values, bad = _text_values(q, distinct, missing)
-    else:
-        distinct = distinct.to_pylist()
-        values: list[object] = []
-        table = choice_lookup(q) if q.type in ("single", "likert", "multi") else {}
-        for k, text in enumerate(distinct):
-            if missing(text):
-                values.append(None)
-                continue
-            value, why = parse(q, text, table)
-            if why:
-                bad[k] = why
-            values.append(value)
-
-    problems = []
-    if bad:
-        bad_codes = np.fromiter(bad, dtype=np.int64)
-        for pos in np.flatnonzero(np.isin(codes, bad_codes)):
-            message, fix = bad[int(codes[pos])]
-            value = distinct[int(codes[pos])]
-            value = value.as_py() if hasattr(value, "as_py") else value
-            problems.append(_problem(raw, raw.row_numbers[pos], header, value, message, fix))
-    if q.type == "multi":
-        out = {}
-        for c in q.choices:
-            per_value = np.array([np.nan if v is None else float(c.value in v) for v in values])
-            out[f"{q.name}__{c.value}"] = per_value[codes] if len(codes) else np.array([])
-        return out, problems
-    return {q.name: _assemble(q, values, codes)}, problems
+def _by_option_number(raw: RawTable, ratings: list[Question]) -> Problem:
+    q = ratings[0]
+    order = "、".join(f"{pos} = {c.label.zh}（{c.value}分）" for pos, c in enumerate(q.choices, 1))
+    return problem(
+        raw,
+        raw.header_row,
+        None,
+        None,
+        f"choices are written as option numbers (按选项序号), so the {len(ratings)} rating "
+        f"column(s) are read as option numbers too, in the questionnaire's order: {order}",
+        "check that the instrument lists the rating options in the questionnaire's order",
+        "warning",
+    )
 
 
-def _assemble(q: Question, values: list, codes: np.ndarray):
-    if q.type == "single":
-        cats = list(q.values)
-        pos = np.array([-1 if v is None else cats.index(v) for v in values], dtype=np.int64)
-        return pd.Categorical.from_codes(pos[codes] if len(codes) else [], categories=cats)
-    if q.type in ("likert", "number"):
-        arr = np.array([np.nan if v is None else float(v) for v in values], dtype=float)
-        arr = arr[codes] if len(codes) else np.array([])
-        if q.integer and not np.isnan(arr).any():
-            return arr.astype(np.int64)  # a complete whole-number column (the wave) stays int
-        return arr
-    if q.type == "date":
-        arr = np.array(
-            [np.datetime64("NaT") if v is None else np.datetime64(v, "ns") for v in values],
-            dtype="datetime64[ns]",
-        )
-        return arr[codes] if len(codes) else np.array([], dtype="datetime64[ns]")
-    arr = pd.arrays.ArrowStringArray(values)  # an Arrow array from _text_values
-    return arr.take(codes) if len(codes) else pd.array([], dtype="string[pyarrow]")
-
-
-def _multi_columns(raw: RawTable, q: Question, cols, missing) -> tuple[dict, list[Problem]]:
-    """A multi-select exported as one 0/1 column per option."""
-    problems: list[Problem] = []
-    present = {option for _, option in cols}
-    out: dict[str, np.ndarray] = {}
-    any_answer = np.zeros(raw.nrows, dtype=bool)
-    for j, option in cols:
-        codes, distinct = _distinct(raw, j)
-        distinct = distinct.to_pylist()
-        label = q.choice(option).label
-        vals = []
-        for text in distinct:
-            t = normalize(text)
-            if missing(text):
-                vals.append(np.nan)
-            elif t in TRUE or t in (normalize(label.zh), normalize(label.en), normalize(option)):
-                vals.append(1.0)
-            elif t in FALSE:
-                vals.append(0.0)
-            else:
-                vals.append(-1.0)
-        arr = np.array(vals)[codes] if len(codes) else np.array([])
-        for pos in np.flatnonzero(arr == -1.0):
-            problems.append(
-                _problem(
-                    raw,
-                    raw.row_numbers[pos],
-                    raw.header[j],
-                    distinct[codes[pos]],
-                    f"option '{label.zh}' of '{q.short.zh}' must be 1 or 0",
-                    "write 1 if the option was chosen, 0 if not",
-                )
+def _wave(raw: RawTable, form: Form, data: pd.DataFrame, targets, wave) -> list[Problem]:
+    """Visits without a wave column take it from ``wave=`` or from their dates."""
+    q = form.by_role("wave")
+    if q is None or q.name in targets:
+        return []
+    dated = _date_question(form)
+    source = next((h for h, name in _mapped(raw, targets) if dated and name == dated.name), None)
+    if wave is not None:
+        data[q.name] = np.full(len(data), int(wave), dtype=np.int64)
+        return []
+    dates = pd.to_datetime(data[dated.name]) if dated is not None else pd.Series(dtype=object)
+    years = sorted({int(y) for y in dates.dt.year.dropna()}) if len(dates) else []
+    if len(years) == 1:
+        data[q.name] = np.full(len(data), years[0], dtype=np.int64)
+        return [
+            problem(
+                raw,
+                raw.header_row,
+                source,
+                None,
+                f"no {q.label.zh} ({q.name}) column: every visit is taken as wave {years[0]}, "
+                f"the year of {source}",
+                f"nothing to do if that is the wave; otherwise give it, e.g. wave={years[0]}",
+                "warning",
             )
-        arr[arr == -1.0] = np.nan
-        any_answer |= ~np.isnan(arr)
-        out[f"{q.name}__{option}"] = arr
-    for c in q.choices:
-        name = f"{q.name}__{c.value}"
-        if c.value not in present:
-            # an option the export has no column for was not offered: 0 where answered
-            out[name] = np.where(any_answer, 0.0, np.nan)
-    return {c: out[c] for c in q.columns}, problems
-
-
-def _row_checks(
-    raw: RawTable, form: Form, data: pd.DataFrame, targets, flagged: set
-) -> list[Problem]:
-    """Checks across cells: required answers, duplicate ids, ledger consistency, and a
-    summary warning per optional question that some firms skipped. A cell already
-    reported as invalid is not reported again as empty."""
-    problems: list[Problem] = []
-    rows = raw.row_numbers
-    header_of = {name: raw.header[cols[0][0]] for name, cols in targets.items()}
-    for q in form.fields:
-        if q.name not in targets:
-            continue
-        col = data[q.columns[0]] if q.type != "multi" else data[list(q.columns)].iloc[:, 0]
-        empty = np.asarray(pd.isna(col))
-        if q.required:
-            for pos in np.flatnonzero(empty):
-                if (int(rows[pos]), header_of[q.name]) in flagged:
-                    continue
-                problems.append(
-                    _problem(
-                        raw,
-                        rows[pos],
-                        header_of[q.name],
-                        "",
-                        f"required '{q.short.zh}' ({q.name}) is empty",
-                        "fill it in, or remove the row if it is not a real visit",
-                    )
-                )
-        elif empty.any() and not q.personal:
-            first = ", ".join(str(r) for r in rows[np.flatnonzero(empty)[:5]])
-            problems.append(
-                _problem(
-                    raw,
-                    None,
-                    header_of[q.name],
-                    None,
-                    f"{int(empty.sum())} of {len(empty)} rows skipped this optional question "
-                    f"(first rows: {first})",
-                    "nothing to do if the firms did not answer it",
-                    "warning",
-                )
-            )
-    ident = form.by_role("id")
-    if ident is not None and ident.name in targets:
-        ids = data[ident.name]
-        dup = ids.duplicated(keep=False) & ids.notna()
-        if dup.any():
-            first_row = pd.Series(rows).groupby(ids.to_numpy()).transform("min").to_numpy()
-            for pos in np.flatnonzero(dup.to_numpy() & (first_row != rows)):
-                problems.append(
-                    _problem(
-                        raw,
-                        rows[pos],
-                        header_of[ident.name],
-                        str(ids.iloc[pos]),
-                        f"duplicate {ident.name}: also on row {first_row[pos]}",
-                        "keep one of the rows, or give each visit its own id",
-                    )
-                )
-    if form.name == "frame" and {"wave", "region", "size"} <= set(targets):
-        keys = data[["wave", "region", "size"]].astype(str)
-        dup = keys.duplicated(keep=False).to_numpy() & data["firms"].notna().to_numpy()
-        first_row = pd.Series(rows).groupby([keys[c] for c in keys]).transform("min").to_numpy()
-        for pos in np.flatnonzero(dup & (first_row != rows)):
-            problems.append(
-                _problem(
-                    raw,
-                    rows[pos],
-                    header_of["region"],
-                    " × ".join(keys.iloc[pos]),
-                    f"this wave × region × size is also on row {first_row[pos]}",
-                    "keep one count per stratum",
-                )
-            )
-    if form.name == "requests" and {"status", "raised_date", "resolved_date"} <= set(targets):
-        status = data["status"].astype(object)
-        raised, resolved = data["raised_date"], data["resolved_date"]
-        checks = [
-            (
-                (status == "resolved") & resolved.isna(),
-                "resolved_date",
-                "status is 已办结 (resolved) but the resolution date is empty",
-                "add the date it was resolved, or correct the status",
-            ),
-            (
-                resolved < raised,
-                "resolved_date",
-                "resolved before it was raised",
-                "correct one of the two dates",
-            ),
-            (
-                (status != "resolved") & resolved.notna() & status.notna(),
-                "resolved_date",
-                "has a resolution date but its status is not 已办结 (resolved)",
-                "correct the status or remove the date",
-            ),
         ]
-        for mask, column, message, fix in checks:
-            for pos in np.flatnonzero(np.asarray(mask, dtype=bool)):
-                problems.append(
-                    _problem(
-                        raw,
-                        rows[pos],
-                        header_of.get(column, column),
-                        str(resolved.iloc[pos].date()) if pd.notna(resolved.iloc[pos]) else "",
-                        message,
-                        fix,
-                    )
-                )
-    return problems
+    if years:
+        return [
+            problem(
+                raw,
+                raw.header_row,
+                source,
+                None,
+                f"no {q.label.zh} ({q.name}) column, and the visits' dates span "
+                f"{years[0]}–{years[-1]}: the wave cannot be told from them",
+                f"give the wave: qifang run wave={years[-1]} … (qifang validate --wave "
+                f"{years[-1]} …), or add a column '{q.label.zh}'",
+            )
+        ]
+    return [
+        problem(
+            raw,
+            raw.header_row,
+            q.label.zh,
+            None,
+            f"required column '{q.label.zh}' ({q.name}) is missing",
+            f"add a column headed '{q.label.zh}' or '{q.name}', or give the wave, e.g. wave=2025",
+        )
+    ]
+
+
+def _mapped(raw: RawTable, targets) -> list[tuple[str, str]]:
+    return [(raw.header[j], name) for name, where in targets.items() for j, _ in where]

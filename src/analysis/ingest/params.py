@@ -11,12 +11,13 @@ runs it.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 from analysis.errors import ParameterError, clip
-from analysis.ingest.yamlfile import read_yaml
+from analysis.ingest.yamlfile import MAX_BYTES, read_yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 MAX_TEXT = 4096  # characters in one parameter's value (a long path fits)
@@ -38,7 +39,7 @@ class Params:
     min_cell: int = 10  # cells with fewer respondents are suppressed
     confidence: float = 0.95  # confidence level of every interval
     overdue_days: int = 60  # a request open longer than this is overdue
-    unit: str = "省工商联"  # the issuing unit named on drafts
+    unit: str = ""  # the issuing unit named on drafts; empty: the instrument's office
     visits: str = "data/sample/visits.csv"  # visits export (CSV or XLSX)
     requests: str = "data/sample/requests.csv"  # requests ledger; empty: none
     frame: str = "data/sample/frame.csv"  # registered firms per wave x region x size
@@ -53,6 +54,7 @@ class Params:
 _TYPES = {f.name: f.type for f in fields(Params)}
 _PATHS = ("visits", "requests", "frame", "instrument", "rules", "coding")
 _OPTIONAL_PATHS = ("requests", "rules", "coding")
+_OPTIONAL_TEXT = ("unit",)
 
 
 def names() -> tuple[str, ...]:
@@ -69,10 +71,31 @@ def read_params_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise ParameterError(f"parameters file not found: {path}", "check the path given with -f")
-    data = read_yaml(path, ParameterError, "fix the file's syntax") or {}
+    try:
+        data = read_yaml(path, ParameterError, "write one name: value per line, e.g. region: 海东")
+    except ParameterError:
+        _full_width_colon(path)  # the likelier cause, named
+        raise
+    data = {} if data is None else data
     if not isinstance(data, dict):
+        _full_width_colon(path)
         raise ParameterError(f"{path}: expected 'name: value' lines", "see README: parameters")
     return data
+
+
+def _full_width_colon(path: Path) -> None:
+    """Raise when a line writes its colon full-width (``region：海东市``), as Chinese
+    input methods do: the file then is one string, or not YAML at all."""
+    if path.stat().st_size > MAX_BYTES:
+        return
+    text = path.read_text(encoding="utf-8", errors="replace")
+    for number, line in enumerate(text.splitlines(), 1):
+        if re.match(r"^\s*[A-Za-z_]+\s*：", line):
+            raise ParameterError(
+                f"{path}: line {number} ({line.strip()!r}) writes the colon as '：' (full-width)",
+                "write each line as name: value with an ASCII colon and a space, e.g. "
+                "region: 海东市",
+            )
 
 
 def parse_assignments(items: list[str]) -> dict[str, str]:
@@ -106,7 +129,7 @@ def _convert(name: str, value: Any) -> Any:
             + (" (quote it: 'yes')" if isinstance(value, bool) else ""),
         )
     if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null")):
-        if optional or name in _OPTIONAL_PATHS:
+        if optional or name in _OPTIONAL_PATHS or name in _OPTIONAL_TEXT:
             return None if optional else ""
         raise ParameterError(f"{name} cannot be empty", f"give a value for {name}")
     text = str(value).strip()
@@ -250,8 +273,7 @@ def against_data(p: Params, visits, instrument) -> Params:
         present = set(in_wave[name].dropna().astype(str).unique())
         match = None
         for c in q.choices:
-            keys = {str(c.value), c.label.zh, c.label.en, c.short.zh, c.short.en, c.code or ""}
-            if normalize(value) in {normalize(k) for k in keys if k}:
+            if normalize(value) in {normalize(k) for k in c.names}:
                 match = c.value
         if match is None or str(match) not in present:
             listed = "、".join(c.label.zh for c in q.choices if str(c.value) in present)

@@ -45,6 +45,7 @@ profile. Profile levels with fewer than ``min_level`` firms join the largest lev
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -52,6 +53,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 from statsmodels.miscmodels.ordinal_model import OrderedModel
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from analysis.ingest.instrument import Instrument, load_instrument
 from analysis.measures import index as _index
@@ -97,6 +99,7 @@ class Drivers:
     cutoffs: dict = field(default_factory=dict)
     coefficients: pd.DataFrame = field(default_factory=pd.DataFrame)
     importance: pd.DataFrame = field(default_factory=pd.DataFrame)
+    needed: int = 0  # firms the models need (with model "none": more than ``n``)
 
 
 def key_drivers(
@@ -160,9 +163,14 @@ def key_drivers(
     ok &= ~np.isnan(dummies).any(1)
     rows = inside[ok]
     n, k, p = len(rows), len(names), len(names) + len(terms)
-    if n < max(min_cell, 2 * (p + 1)):
+    needed = max(min_cell, 2 * (p + 1))
+    if n < needed or len(np.unique(y_all[inside[ok]])) < 2:
         reason = f"{n} firms answered every question the model needs, too few for {p + 1} terms"
-        return Drivers("none", reason, n, 0, importance=_unranked(performance, names, dims))
+        if n >= needed:
+            reason = f"all {n} firms gave the same overall satisfaction: nothing to explain"
+        return Drivers(
+            "none", reason, n, 0, importance=_unranked(performance, names, dims), needed=needed
+        )
     w = design._w[rows]
     w = w * (n / w.sum())  # log-likelihoods on the scale of the sample
     y = y_all[rows]
@@ -192,6 +200,7 @@ def key_drivers(
         model=model,
         reason=reason,
         n=int(n),
+        needed=needed,
         imputed=int(imputed.sum()),
         fit={"linear": linear["fit"], "ordinal": ordinal["fit"]},
         cutoffs=cutoffs,
@@ -334,7 +343,9 @@ def _ordinal(design, rows, w, y, X, linear, level) -> dict:
     start = np.concatenate(
         [beta[1:] / s, model.transform_reverse_threshold_params(np.append(cuts, np.inf))]
     )
-    res = model.fit(start_params=start, method="newton", maxiter=50, disp=False)
+    with warnings.catch_warnings():  # convergence is checked below, not shouted
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = model.fit(start_params=start, method="newton", maxiter=50, disp=False)
     params = np.asarray(res.params, float)
     k = len(values) - 1
     cut_values = model.transform_threshold_params(params)[1:-1]
@@ -360,6 +371,11 @@ def _ordinal(design, rows, w, y, X, linear, level) -> dict:
 
 def _choose(linear: dict, ordinal: dict) -> tuple[str, str]:
     a, b = ordinal["aic"], linear["aic"]
+    if not ordinal.get("converged", True) or not np.isfinite(a):
+        return "linear", (
+            "the ordered probit did not converge on these answers (too few firms in some "
+            "answer categories); the linear model is used"
+        )
     if a < b:
         return "ordinal", (
             f"the ordered probit fits the answers better (AIC {a:.1f} against {b:.1f} for the "

@@ -213,8 +213,12 @@ def open_answers(
 
     codes, uniques = _factorize(data[column])
     counts, answered_u = hits(uniques, scheme)
-    answered = (codes >= 0) & answered_u[np.maximum(codes, 0)]
-    onehot = (counts > 0)[np.maximum(codes, 0)] & answered[:, None]
+    if len(uniques):
+        answered = (codes >= 0) & answered_u[np.maximum(codes, 0)]
+        onehot = (counts > 0)[np.maximum(codes, 0)] & answered[:, None]
+    else:  # nobody answered: a blank column, or a domain without answers
+        answered = np.zeros(len(codes), dtype=bool)
+        onehot = np.zeros((len(codes), len(scheme.names)), dtype=bool)
     indicators = pd.DataFrame(
         np.where(answered[:, None], onehot.astype(float), np.nan),
         index=data.index,

@@ -43,7 +43,14 @@ from pathlib import Path
 from analysis.errors import ClusterError, ParameterError, QifangError
 from analysis.ingest.params import Params, against_data, check
 from analysis.pipeline import _outputs, outdir
-from analysis.pipeline.run import ANALYSIS, NOTEBOOKS, WRITING, prepare_with_data, slug
+from analysis.pipeline.run import (
+    ANALYSIS,
+    NOTEBOOKS,
+    WRITING,
+    data_prefix,
+    prepare_with_data,
+    slug,
+)
 
 BY = ("region", "industry", "size")
 RETRIES = 2
@@ -280,13 +287,15 @@ def _run(
                 f"{d}= is set, but the batch makes one brief per {d}",
                 f"leave {d} out of the parameters (or use --only)",
             )
-    base, tables = prepare_with_data(raw)
+    base, tables = prepare_with_data(raw, log=say)
     batch_id = uuid.uuid4().hex
     jobs = _jobs(dims, raw, base, tables, only, batch_id)
     nb_dir = Path(notebooks) if notebooks is not None else NOTEBOOKS
     bundle = _bundle(base, tables, nb_dir, batch_id)
     if name is None:
-        target.open(f"{base.wave}-by-{'-'.join(dims)}")
+        # in briefs/, a batch on your data is named after it, as a run is
+        prefix = data_prefix(base, target.root) if target.fs is None else []
+        target.open("-".join([*prefix, f"{base.wave}-by-{'-'.join(dims)}"]))
     started = time.perf_counter()
     done: dict[str, str] = {}
     failed: dict[str, str] = {}

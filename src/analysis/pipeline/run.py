@@ -93,16 +93,41 @@ def slug(p: Params) -> str:
     return "-".join(parts)
 
 
-def prepare(raw: dict | None = None) -> Params:
+def default_name(p: Params, root: Path) -> str:
+    """The run's folder name when none is given: :func:`slug`, prefixed in the shared
+    ``briefs/`` folder with the visits file's name when the data is not the bundled
+    sample (``走访-2025-all``), so a run on your data never replaces the sample's brief."""
+    return "-".join([*data_prefix(p, root), slug(p)])
+
+
+def data_prefix(p: Params, root: Path) -> list[str]:
+    """``[]`` for the bundled sample or outside ``briefs/`` (the desk gives each job its
+    own folder), else the visits file's name made safe for a folder."""
+    import re
+
+    sample = (ROOT / Params.visits).resolve()
+    if Path(p.visits).resolve() == sample or Path(root).resolve() != BRIEFS.resolve():
+        return []
+    stem = re.sub(r"[^\w]+", "_", Path(p.visits).stem).strip("_")[:40]
+    return [stem or "data"]
+
+
+def prepare(raw: dict | None = None, log: Callable[[str], None] | None = None) -> Params:
     """Check parameters against the contract and the data, and the rules and coding
     files, before any kernel starts: their errors reach the user as themselves."""
-    return prepare_with_data(raw)[0]
+    return prepare_with_data(raw, log)[0]
 
 
-def prepare_with_data(raw: dict | None = None):
+def prepare_with_data(raw: dict | None = None, log: Callable[[str], None] | None = None):
     """:func:`prepare`, also returning the shared tables (:class:`analysis.survey.cache.Shared`:
     the instrument, the loaded visits, the cache entry), with which a batch checks each
-    of its briefs' parameters without loading the data again."""
+    of its briefs' parameters without loading the data again.
+
+    The visits, the requests ledger and the frame go through the same check as
+    ``qifang validate`` (:func:`analysis.ingest.validate.check_inputs`): an error in
+    any of them stops here, before a notebook runs; the warnings that matter (columns
+    that look like questions but were not read) are passed to ``log``.
+    """
     from analysis.measures.text import load_coding
     from analysis.survey.cache import shared
     from analysis.writing.suggest import load_rules
@@ -110,6 +135,8 @@ def prepare_with_data(raw: dict | None = None):
     p = check(raw)
     tables = shared(p)  # and so the notebooks load the cached tables
     inst, visits = tables.instrument, tables.visits
+    for line in tables.notices if log is not None else ():
+        log(line)
     p = against_data(p, visits, inst)
     load_rules(p.rules or None, inst)
     load_coding(p.coding or None, instrument=inst)
@@ -208,10 +235,10 @@ def run(
         _background(_import_exporters)
         try:
             tell(Step("check"))
-            p = raw if isinstance(raw, Params) else prepare(raw)
+            p = raw if isinstance(raw, Params) else prepare(raw, log=say)
             timings["check"] = time.perf_counter() - started
             if name is None:
-                name = slug(p)
+                name = default_name(p, root)
                 try:
                     outdir.safe_name(name)
                 except OutputFolderError as exc:

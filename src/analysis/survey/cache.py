@@ -1,10 +1,10 @@
 """The shared part of every brief, computed once: loaded, coded, validated tables in Parquet.
 
-Every brief of a batch (and every rerun for another region, wave, industry or size)
+Every brief of a batch (and every rerun for another region, industry or size)
 starts from the same inputs: the visits export, the frame, the requests ledger and the
 instrument. Loading them — reading the export, coding every cell against the
-instrument, validating it — is the same work each time, and at a million visits it is
-the larger part of a brief (7 s of loading against 1 s of reading Parquet). It is done
+instrument, validating it as `qifang validate` does — is the same work each time, and
+at a million visits it is the larger part of a brief (7 s of loading against 1 s of reading Parquet). It is done
 once and kept as an entry of this cache:
 
 ``<cache root>/<key>/``: ``visits.parquet``, ``frame.parquet``, ``requests.parquet``
@@ -14,8 +14,10 @@ The **key** is the SHA-256 of: the SHA-256 of every input file's bytes (visits, 
 requests, instrument), the options of the shared step, and the versions of the code
 that makes it (Qifang's version, a digest of the ingest and survey source, pandas and
 pyarrow). Changing any byte of any of these gives another key, so a stale entry is
-never read. No run parameter enters the key: region, wave, industry and size only pick
-a domain of the shared tables, and confidence, min_cell and the rest apply per brief.
+never read. Of the run parameters only the wave enters the key (it is the wave of an
+export without a wave column, and the validation checks that wave's answers): region,
+industry and size only pick a domain of the shared tables, and confidence, min_cell and
+the rest apply per brief.
 The design (weights N_h/n_h from the frame) is rebuilt from the cached tables by
 :func:`~analysis.survey.sampling.frame_design` (0.1 s at a million visits).
 
@@ -47,7 +49,7 @@ import pandas as pd
 
 from analysis.ingest.iorw import sha256
 
-FORMAT = 1  # the layout of an entry; bump to orphan every older entry
+FORMAT = 2  # the layout of an entry; bump to orphan every older entry
 INPUTS = ("visits", "frame", "requests", "instrument")
 TABLES = ("visits", "frame", "requests")
 # The options of the shared step: how the files are loaded and the design is built.
@@ -70,6 +72,7 @@ class Shared:
     visits: pd.DataFrame
     frame: pd.DataFrame
     requests: pd.DataFrame | None
+    notices: tuple[str, ...]  # the validation's warnings for the user (Report.notices)
     hit: bool
     folder: Path | None
 
@@ -103,6 +106,7 @@ def key(p) -> str:
         "format": FORMAT,
         "inputs": {name: sha256(getattr(p, name)) if getattr(p, name) else "" for name in INPUTS},
         "options": OPTIONS,
+        "wave": p.wave,  # the wave of an export without a wave column
         "code": code_version(),
     }
     blob = json.dumps(parts, sort_keys=True, ensure_ascii=True).encode("ascii")
@@ -171,13 +175,15 @@ def shared(p) -> Shared:
     return Shared(k, inst, *tables, hit=False, folder=stored)
 
 
-def _load(p, inst) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
-    from analysis.ingest.load import load
+def _load(p, inst) -> tuple:
+    from analysis.ingest.validate import check_inputs
 
-    visits = load(p.visits, "visits", inst).data
-    frame = load(p.frame, "frame", inst).data
-    requests = load(p.requests, "requests", inst).data if p.requests else None
-    return visits, frame, requests
+    # the check `qifang validate` makes, cross-file checks included
+    report = check_inputs(p.visits, p.requests or None, p.frame, inst, wave=p.wave)
+    report.raise_errors()
+    requests = report.form("requests").data if p.requests else None
+    visits, frame = report.form("visits").data, report.form("frame").data
+    return visits, frame, requests, tuple(report.notices())
 
 
 def _read(folder: Path):
@@ -195,6 +201,7 @@ def _read(folder: Path):
                 out.append(None)
                 continue
             out.append(pq.read_table(path).to_pandas())
+        out.append(tuple(str(n) for n in meta["notices"]))
         with contextlib.suppress(OSError):
             os.utime(folder / "meta.json")  # last used, for `qifang cache list`
         return tuple(out)
@@ -214,7 +221,8 @@ def _store(base: Path, k: str, tables, p, seconds: float, damaged: bool) -> Path
         base.mkdir(parents=True, exist_ok=True)
         tmp.mkdir()
         sizes = {}
-        for name, df in zip(TABLES, tables, strict=True):
+        *frames, notices = tables
+        for name, df in zip(TABLES, frames, strict=True):
             if df is None:
                 continue
             path = tmp / f"{name}.parquet"
@@ -233,6 +241,7 @@ def _store(base: Path, k: str, tables, p, seconds: float, damaged: bool) -> Path
             "options": OPTIONS,
             "code": code_version(),
             "tables": sizes,
+            "notices": list(notices),
         }
         # meta.json last: an entry is whole when it has one (and is in place only then)
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")

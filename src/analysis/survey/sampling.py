@@ -204,10 +204,10 @@ def _frame_counts(frame: pd.DataFrame) -> dict:
             )
     keys = [_key(k) for k in frame[list(STRATA)].itertuples(index=False, name=None)]
     firms = pd.to_numeric(frame["firms"], errors="coerce").to_numpy(dtype=float)
-    bad = [k for k, c in zip(keys, firms, strict=True) if not (np.isfinite(c) and c > 0)]
+    bad = [k for k, c in zip(keys, firms, strict=True) if not (np.isfinite(c) and c >= 0)]
     if bad:
         raise DesignError(
-            f"the frame's firm count is missing or not positive for {_name(bad[0])} "
+            f"the frame's firm count is missing or negative for {_name(bad[0])} "
             f"({len(bad)} strata)",
             "give the number of registered firms of every stratum",
         )

@@ -129,23 +129,28 @@ class Brief:
         ]
         if len(rows) < 2:
             return None
+        whole, word = f.scope.whole, f.scope.region_word
         legend = {
-            "above": self._t("显著高于全省", "above the province"),
-            "below": self._t("显著低于全省", "below the province"),
-            "not_different": self._t("与全省无显著差异", "not significantly different"),
+            "above": self._t(f"显著高于{whole.zh}", f"above {whole.en}"),
+            "below": self._t(f"显著低于{whole.zh}", f"below {whole.en}"),
+            "not_different": self._t(f"与{whole.zh}无显著差异", "not significantly different"),
         }
         province = [r for r in f.index.regions if not r.score.suppressed]
         reference = f.index.overall.estimate if f.scope.region is None else None
         return charts.dots(
             pd.DataFrame(rows),
             reference,
-            title=self._t("各市州营商环境指数", "Business-environment index by region"),
-            caption=self._t(
-                "注：误差线为95%置信区间；颜色表示与全省平均水平的差异是否显著（BH校正）。",
-                "Whiskers: 95% confidence intervals; colour: difference from the "
-                "province, Benjamini–Hochberg adjusted.",
+            title=self._t(
+                f"各{word.zh}营商环境指数", f"Business-environment index by {word.en.lower()}"
             ),
-            reference_label=self._t("全省", "province") if reference is not None else "",
+            caption=self._t(
+                f"注：误差线为95%置信区间；颜色表示与{whole.zh}平均水平的差异是否显著（BH校正）。",
+                f"Whiskers: 95% confidence intervals; colour: difference from {whole.en}, "
+                "Benjamini–Hochberg adjusted.",
+            ),
+            reference_label=self._t(whole.zh, whole.en.removeprefix("the "))
+            if reference is not None
+            else "",
             colours={
                 "above": charts.PALETTE["good"],
                 "below": charts.PALETTE["alert"],
@@ -172,8 +177,8 @@ class Brief:
     def _chart_financing_by_size(self):
         f = self.findings
         top = f.difficulties[0] if f.difficulties else None
-        if top is None or len(top.by_size) < 2:
-            return None
+        if top is None or sum(not lv.stat.suppressed for lv in top.by_size) < 2:
+            return None  # nothing to compare: every size class too small
         rows = [self._bar(lv.label, lv.stat) for lv in top.by_size]
         return charts.ranked_bars(
             pd.DataFrame(rows),

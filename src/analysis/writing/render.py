@@ -198,11 +198,47 @@ def _install(env: jinja2.Environment) -> jinja2.Environment:
     return env
 
 
+SECTIONS = ("index", "difficulties", "policies", "drivers", "voices", "requests", "suggestions")
+
+
+def outline(findings) -> tuple[dict[str, bool], dict[str, int]]:
+    """Which numbered sections a brief has, and their numbers.
+
+    A section is in the brief when it has figures, or when its data could not support
+    it (then it says why, :class:`~analysis.findings.model.Omission` of kind
+    ``data``); a section the inputs do not have (no ledger, no policy question) is
+    left out, and the sections after it are numbered on.
+    """
+    omitted = {o.section: o for o in findings.omitted}
+
+    def shown(section: str, has: bool) -> bool:
+        o = omitted.get(section)
+        return has or (o is not None and o.kind == "data")
+
+    urgent = any(b.field == "urgent_needs" and b.categories for b in findings.open_answers)
+    present = {
+        "index": True,
+        "difficulties": bool(findings.difficulties),
+        "policies": shown("policies", bool(findings.policies)),
+        "drivers": shown("drivers", bool(findings.drivers and findings.drivers.items)),
+        "voices": shown("voices", urgent),
+        "requests": shown("requests", findings.requests is not None),
+        "suggestions": True,
+    }
+    numbers, k = {}, 0
+    for name in SECTIONS:
+        if present[name]:
+            k += 1
+            numbers[name] = k
+    return present, numbers
+
+
 def context(findings, suggestions, lang: str) -> dict:
     """What a brief or draft template sees: the facts (``difficulty.financing.share``
     …), the findings, the suggestions, ``key_factors`` (the drivers the rules call key
     factors, :mod:`analysis.writing._keyfactors`) and a few labels in the text's
-    language."""
+    language: the scope (海东市), the area (全省 / 全市), the whole regions are compared
+    with, the regions' word (市州 / 区县), and the sections present with their numbers."""
     from analysis.findings.facts import facts, tree
 
     keys = getattr(suggestions, "key_factors", None)
@@ -211,17 +247,28 @@ def context(findings, suggestions, lang: str) -> dict:
 
         keys = key_factors(findings, default_rule())
     drivers = {d.code: d for d in (findings.drivers.items if findings.drivers else [])}
+    present, numbers = outline(findings)
+    scope = findings.scope
     return {
         "key_factors": [drivers[c] for c in keys if c in drivers],
         **tree(facts(findings)),
         "findings": findings,
         "suggestions": suggestions,
         "lang": lang,
-        "scope": findings.scope.label.get(lang),
+        "scope": scope.label.get(lang),
+        "area": scope.area.get(lang),
+        "whole": scope.whole.get(lang),
+        "region_word": scope.region_word.get(lang),
         "unit": findings.unit.get(lang),
-        "wave": findings.scope.wave,
-        "compare_wave": findings.scope.compare_wave,
-        "fieldwork": findings.scope.fieldwork.get(lang),
+        "wave": scope.wave,
+        "compare_wave": scope.compare_wave,
+        "fieldwork": scope.fieldwork.get(lang),
+        "present": present,
+        "no": numbers,
+        "omitted": {
+            **dict.fromkeys((*SECTIONS, "changes"), ""),
+            **{o.section: o.reason.get(lang) for o in findings.omitted},
+        },
     }
 
 

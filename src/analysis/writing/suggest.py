@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -164,10 +165,28 @@ def load_rules(path: str | Path | None = None, instrument: Instrument | None = N
             if isinstance(raw, dict) and raw.get("enabled") is False:
                 rules.pop(rule_id, None)
                 continue
-            rules[rule_id] = _check(raw, source, known, departments, categories)
+            try:
+                rules[rule_id] = _check(raw, source, known, departments, categories)
+            except RuleError:
+                if source != DEFAULT_RULES:
+                    raise
+                # A default rule about a question this office's questionnaire does not
+                # ask (p_arrears, r_innovation …) cannot apply: it is left out, unless it
+                # is broken for the bundled questionnaire too.
+                _check(raw, source, *_bundled())
     out = Rules(rules.values())
     out.key_factors = key_rule
     return out
+
+
+@cache
+def _bundled() -> tuple[set[str], set[str], set[str]]:
+    inst = load_instrument()
+    return (
+        catalog(inst),
+        {c.value for c in inst.requests["department"].choices},
+        {str(c.value) for c in inst.requests["category"].choices},
+    )
 
 
 def _read(path: Path) -> tuple[list, object]:
@@ -377,16 +396,23 @@ def suggest(
             continue
         evidence = tuple(flat[e] for e in rule.evidence if e in flat and not flat[e].missing)
         context = {**names, "findings": findings}
+        try:  # a text that uses a missing fact unguarded: the rule does not fire either
+            title = render.text(rule.title, context)
+            problem = render.text(rule.problem, context)
+            causes = render.text(rule.causes, context) if rule.causes else None
+            actions = tuple(render.text(a, context) for a in rule.actions)
+        except MissingEvidence:
+            continue
         fired.append(
             Suggestion(
                 rule=rule.id,
                 priority=rule.priority,
                 score=score,
                 topic=rule.topic,
-                title=render.text(rule.title, context),
-                problem=render.text(rule.problem, context),
-                causes=render.text(rule.causes, context) if rule.causes else None,
-                actions=tuple(render.text(a, context) for a in rule.actions),
+                title=title,
+                problem=problem,
+                causes=causes,
+                actions=actions,
                 departments=tuple(dept_labels[d] for d in rule.departments),
                 evidence=evidence,
                 condition=rule.when,
