@@ -4,8 +4,8 @@ Every brief of a batch (and every rerun for another region, industry or size)
 starts from the same inputs: the visits export, the frame, the requests ledger and the
 instrument. Loading them — reading the export, coding every cell against the
 instrument, validating it as `qifang validate` does — is the same work each time, and
-at a million visits it is the larger part of a brief (7 s of loading against 1 s of reading Parquet). It is done
-once and kept as an entry of this cache:
+at a million visits it is the larger part of a brief (7 s of loading against 1 s of
+reading Parquet). It is done once and kept as an entry of this cache:
 
 ``<cache root>/<key>/``: ``visits.parquet``, ``frame.parquet``, ``requests.parquet``
 (when there is a ledger) and ``meta.json``.
