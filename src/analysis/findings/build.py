@@ -264,7 +264,7 @@ def build_findings(s: Survey) -> Findings:
             zh=f"{p.wave}年{scope.zh}民营企业大调研大走访调研简报",
             en=f"Private-enterprise visits {p.wave}: {scope.en} — survey brief",
         ),
-        unit=Text(zh=p.unit, en=_unit_en(p.unit)),
+        unit=_unit(p),
         scope=Scope(
             wave=p.wave,
             compare_wave=p.compare_wave,
@@ -305,6 +305,16 @@ def build_findings(s: Survey) -> Findings:
         requests=sections.requests_section(s),
         suppressed=suppressed,
     )
+
+
+def _unit(p) -> Text:
+    """The issuing unit: the ``unit`` parameter, or the office profile's."""
+    if p.unit:
+        return Text(zh=p.unit, en=_unit_en(p.unit))
+    from analysis.ingest.office import load_office
+
+    office = load_office(p.office or None)
+    return Text(zh=office.unit.zh, en=office.unit.en)
 
 
 def _unit_en(unit: str) -> str:

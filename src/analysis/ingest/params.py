@@ -38,7 +38,9 @@ class Params:
     min_cell: int = 10  # cells with fewer respondents are suppressed
     confidence: float = 0.95  # confidence level of every interval
     overdue_days: int = 60  # a request open longer than this is overdue
-    unit: str = "省工商联"  # the issuing unit named on drafts
+    unit: str = ""  # the issuing unit named on drafts; empty: the office profile's
+    office: str = "data/office/qinghai.yaml"  # office profile: unit, 期号, departments, documents
+    as_of: str = ""  # cut-off date of the ledger (YYYY-MM-DD); empty: the wave's last date
     visits: str = "data/sample/visits.csv"  # visits export (CSV or XLSX)
     requests: str = "data/sample/requests.csv"  # requests ledger; empty: none
     frame: str = "data/sample/frame.csv"  # registered firms per wave x region x size
@@ -51,7 +53,7 @@ class Params:
 
 
 _TYPES = {f.name: f.type for f in fields(Params)}
-_PATHS = ("visits", "requests", "frame", "instrument", "rules", "coding")
+_PATHS = ("visits", "requests", "frame", "instrument", "rules", "coding", "office")
 _OPTIONAL_PATHS = ("requests", "rules", "coding")
 
 
@@ -167,6 +169,15 @@ def check(raw: dict[str, Any] | None = None, root: str | Path = ROOT) -> Params:
         raise ParameterError(
             f"confidence={p.confidence} must be between 0.5 and 1", "use e.g. confidence=0.95"
         )
+    if p.as_of:
+        import datetime as _dt
+
+        try:
+            p = replace(p, as_of=_dt.date.fromisoformat(p.as_of).isoformat())
+        except ValueError:
+            raise ParameterError(
+                f"as_of={p.as_of!r} is not a date", "write the cut-off date as YYYY-MM-DD"
+            ) from None
     if p.overdue_days < 1:
         raise ParameterError(
             f"overdue_days={p.overdue_days} must be positive", "use e.g. overdue_days=60"

@@ -12,9 +12,21 @@ Numbers reach text only through these filters, applied to facts
 ``n``          the number of respondents behind the figure
 ``label``      the fact's label in the text's language
 ``quote``      a firm's words in quotation marks
+``plain``      the plain phrase for a figure (六成以上, 与上年基本持平 …), chosen by the
+               rules of ``resources/plain.yaml`` and traced for the number audit
+``delta``      a change since the previous wave with its verdict, in the register
+``contrast``   micro against large firms, in the register
+``approx``     a population as a reader says it (约11.1万)
+``dept``       a department code as the office profile names it
+``cite``       a policy document of the office profile, by id
 =============  =================================================================
 
-and the test ``available`` (``{% if x is available %}``) guards facts that may be
+A text is written in one of two registers (``register`` in the context): ``full`` (the
+brief, the report's annex) prints intervals, tests and method; ``plain`` (the leaders'
+genres) prints the figure alone — ``ci`` and ``sig`` print nothing, ``vci`` only the
+value — and says what a change or a difference means in words.
+
+And the test ``available`` (``{% if x is available %}``) guards facts that may be
 missing. HTML templates autoescape, so free text (quotes from firms) can never inject
 markup into a brief.
 """
@@ -28,13 +40,17 @@ import jinja2
 
 from analysis.findings.facts import Fact
 from analysis.findings.model import Text
-from analysis.writing import numfmt
+from analysis.writing import numfmt, plain
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 
 def _lang(ctx) -> str:
     return ctx.get("lang", "zh")
+
+
+def _plain_register(ctx) -> bool:
+    return ctx.get("register", "full") == "plain"
 
 
 def _confidence(ctx) -> float:
@@ -63,13 +79,15 @@ def _v(ctx, fact: Fact) -> str:
     if kind == "days":
         return f"{value:.0f}天" if lang == "zh" else f"{value:.0f} days"
     if kind == "rank":
-        return str(int(value))
+        return numfmt.ordinal(int(value), lang)
     if kind == "flag":
         return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
     return numfmt.number(value)
 
 
 def _ci(ctx, fact: Fact) -> str:
+    if _plain_register(ctx):
+        return ""
     if fact.value is None or fact.lo is None or fact.hi is None:
         return ""
     kind = {
@@ -86,9 +104,10 @@ def _bounds(ctx, fact: Fact) -> str:
     """The interval alone, for a table column: ``39.1%–45.5%``."""
     if fact.value is None or fact.lo is None or fact.hi is None:
         return "—"
+    lang = _lang(ctx)
     if fact.kind in ("share", "points", "gap"):
-        return f"{numfmt.pct(fact.lo)}–{numfmt.pct(fact.hi)}"
-    return f"{fact.lo:.1f}–{fact.hi:.1f}"
+        return numfmt.span(numfmt.pct(fact.lo), numfmt.pct(fact.hi), lang)
+    return numfmt.span(f"{fact.lo:.1f}", f"{fact.hi:.1f}", lang)
 
 
 def _vci(ctx, fact: Fact) -> str:
@@ -97,7 +116,7 @@ def _vci(ctx, fact: Fact) -> str:
 
 def _sig(ctx, fact: Fact) -> str:
     lang = _lang(ctx)
-    if fact.value is None or fact.significant is None:
+    if _plain_register(ctx) or fact.value is None or fact.significant is None:
         return ""
     p = numfmt.p_value(fact.p)
     if lang == "en":
@@ -107,6 +126,81 @@ def _sig(ctx, fact: Fact) -> str:
             else f" (not significant, adjusted {p})"
         )
     return f"（差异显著，校正后{p}）" if fact.significant else f"（差异不显著，校正后{p}）"
+
+
+def _facts(ctx) -> dict:
+    return ctx.get("_facts") or {}
+
+
+def _plain(ctx, fact: Fact, kind: str | None = None) -> str:
+    """The plain phrase of a figure, recorded with its fact for the audit."""
+    if not isinstance(fact, Fact) or fact.value is None:
+        return ""
+    kind = kind or plain.default_kind(fact)
+    lang = _lang(ctx)
+    phrase = plain.choose(kind, fact, _facts(ctx), lang)
+    if phrase is None:
+        return ""
+    plain.record(plain.Trace(phrase, kind, fact.path, lang))
+    return phrase
+
+
+def _delta(ctx, fact: Fact) -> str:
+    """A change since the previous wave: ``较上年提高4.5个百分点（差异不显著，校正后
+    p=0.39）`` in the full register; ``与上年基本持平`` or ``较上年明显上升（提高5.2个百分点）``
+    in the plain one."""
+    if not isinstance(fact, Fact) or fact.value is None:
+        return ""
+    lang = _lang(ctx)
+    if _plain_register(ctx):
+        phrase = _plain(ctx, fact, "change")
+        if fact.significant:
+            return f"{phrase}（{_v(ctx, fact)}）" if lang == "zh" else f"{phrase} ({_v(ctx, fact)})"
+        return phrase
+    if lang == "en":
+        return f"{_v(ctx, fact)} since the previous round{_sig(ctx, fact)}"
+    return f"较上年{_v(ctx, fact)}{_sig(ctx, fact)}"
+
+
+def _contrast(ctx, fact: Fact) -> str:
+    """Micro against large firms. A group where no firm reported the item is said so
+    (“17家大型企业均未反映”), never called significantly different: a share of zero has
+    no sampling variance to test against."""
+    if not isinstance(fact, Fact) or fact.value is None or fact.a is None or fact.b is None:
+        return ""
+    if _plain_register(ctx) or fact.b == 0:
+        return _plain(ctx, fact, "contrast")
+    lang = _lang(ctx)
+    la = fact.label_a.get(lang) if fact.label_a else ""
+    lb = fact.label_b.get(lang) if fact.label_b else ""
+    a, b = numfmt.pct(fact.a), numfmt.pct(fact.b)
+    if lang == "en":
+        return (
+            f"{a} of {la.lower()} firms and {b} of {lb.lower()} firms, a difference of "
+            f"{_v(ctx, fact)}{_sig(ctx, fact)}"
+        )
+    return f"{la}企业为{a}，{lb}企业为{b}，相差{_v(ctx, fact)}{_sig(ctx, fact)}"
+
+
+def _approx(ctx, fact) -> str:
+    value = fact.value if isinstance(fact, Fact) else fact
+    return numfmt.approx(value, _lang(ctx))
+
+
+def _dept(ctx, code: str) -> str:
+    """A department code as the office profile names it (several bodies joined)."""
+    office = ctx.get("office")
+    lang = _lang(ctx)
+    if office is None:
+        return str(code)
+    return office.department(str(code), ctx.get("region_label")).get(lang)
+
+
+def _cite(ctx, key: str) -> str:
+    """A policy document of the office profile's library; empty when it has none."""
+    office = ctx.get("office")
+    doc = office.document(str(key)) if office is not None else None
+    return doc.get(_lang(ctx)) if doc is not None else ""
 
 
 def _n(ctx, fact: Fact) -> str:
@@ -160,44 +254,60 @@ def environment(autoescape: bool = False) -> jinja2.Environment:
         ("sig", _sig),
         ("n", _n),
         ("label", _label),
+        ("plain", _plain),
+        ("delta", _delta),
+        ("contrast", _contrast),
+        ("approx", _approx),
+        ("dept", _dept),
+        ("cite", _cite),
     ):
         env.filters[name] = jinja2.pass_context(fn)
     env.filters["quote"] = _quote
     env.filters["pct"] = numfmt.pct
     env.filters["count"] = numfmt.count
     env.filters["cn"] = numfmt.cn_ordinal
+    env.filters["ordinal"] = jinja2.pass_context(lambda ctx, v: numfmt.ordinal(v, _lang(ctx)))
     env.filters["month"] = jinja2.pass_context(lambda ctx, v: numfmt.month(v, _lang(ctx)))
     env.filters["day"] = jinja2.pass_context(lambda ctx, v: numfmt.day(v, _lang(ctx)))
     env.tests["available"] = _available
     return env
 
 
-def context(findings, suggestions, lang: str) -> dict:
+def context(findings, suggestions, lang: str, office=None, register: str = "full") -> dict:
     """What a brief or draft template sees: the facts (``difficulty.financing.share``
-    …), the findings, the suggestions and a few labels in the text's language."""
+    …), the findings, the suggestions, the office profile and a few labels in the
+    text's language."""
     from analysis.findings.facts import facts, tree
+    from analysis.ingest.office import load_office
 
+    office = office or load_office()
+    flat = facts(findings)
+    region = findings.scope.label if findings.scope.region else None
     return {
-        **tree(facts(findings)),
+        **tree(flat),
+        "_facts": flat,
         "findings": findings,
         "suggestions": suggestions,
         "lang": lang,
+        "register": register,
+        "office": office,
+        "region_label": region,
         "scope": findings.scope.label.get(lang),
-        "unit": findings.unit.get(lang),
+        "unit": office.unit.get(lang) if office else findings.unit.get(lang),
+        "unit_short": office.unit_short if lang == "zh" else office.unit.en,
         "wave": findings.scope.wave,
         "compare_wave": findings.scope.compare_wave,
         "fieldwork": findings.scope.fieldwork.get(lang),
     }
 
 
-def text(template: Text, context: dict) -> Text:
+def text(template: Text, context: dict, register: str = "full") -> Text:
     """Render a zh/en pair of template strings with the same context."""
     env = environment()
     out = {}
     for lang in ("zh", "en"):
-        out[lang] = (
-            " ".join(env.from_string(template.get(lang)).render(**context, lang=lang).split())
-            if lang == "en"
-            else "".join(env.from_string(template.get(lang)).render(**context, lang=lang).split())
+        rendered = env.from_string(template.get(lang)).render(
+            **{**context, "lang": lang, "register": register}
         )
+        out[lang] = " ".join(rendered.split()) if lang == "en" else "".join(rendered.split())
     return Text(**out)
