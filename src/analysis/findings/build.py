@@ -273,6 +273,7 @@ def build_findings(s: Survey) -> Findings:
             size=p.size,
             label=scope,
             fieldwork=_fieldwork(s.visits.loc[s.domain, "visit_date"]),
+            as_of=_as_of(s),
         ),
         method=Method(
             n_visits=n_visits,
@@ -305,6 +306,17 @@ def build_findings(s: Survey) -> Findings:
         requests=sections.requests_section(s),
         suppressed=suppressed,
     )
+
+
+def _as_of(s: Survey) -> str | None:
+    """The wave's cut-off date: the parameter, the whole wave's ledger, or its last visit."""
+    date = sections.cut_off(s)
+    if date:
+        return date
+    visits = pd.to_datetime(
+        s.visits.loc[s.visits["wave"] == s.params.wave, "visit_date"], errors="coerce"
+    ).dropna()
+    return None if visits.empty else visits.max().date().isoformat()
 
 
 def _unit(p) -> Text:

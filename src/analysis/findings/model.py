@@ -90,6 +90,9 @@ class Scope(_Model):
     size: str | None
     label: Text  # e.g. 全省 / 海东市 / 海东市制造业
     fieldwork: Text  # e.g. 2025年4月至9月
+    # the wave's cut-off date (YYYY-MM-DD), the same in every brief of the wave: the
+    # as_of parameter, or the latest date of the whole wave's ledger (or visits)
+    as_of: str | None = None
 
 
 class Method(_Model):

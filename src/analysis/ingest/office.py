@@ -169,23 +169,31 @@ def load_office(path: str | Path | None = None, department_codes=()) -> Office:
             )
         data = yaml.safe_load(raw_text)
     except yaml.YAMLError as exc:
-        raise ProfileError(f"{name}: not valid YAML ({exc})", "fix the YAML at the line shown") from None
+        raise ProfileError(
+            f"{name}: not valid YAML ({exc})", "fix the YAML at the line shown"
+        ) from None
     if not isinstance(data, dict):
-        raise ProfileError(f"{name}: expected 'key: value' lines", "start from data/office/qinghai.yaml")
+        raise ProfileError(
+            f"{name}: expected 'key: value' lines", "start from data/office/qinghai.yaml"
+        )
     unknown = sorted(set(map(str, data)) - KEYS)
     if unknown:
-        raise ProfileError(f"{name}: unknown key(s) {', '.join(unknown)}",
-                           f"allowed keys: {', '.join(sorted(KEYS))}")
+        raise ProfileError(
+            f"{name}: unknown key(s) {', '.join(unknown)}",
+            f"allowed keys: {', '.join(sorted(KEYS))}",
+        )
     missing = [k for k in REQUIRED if not data.get(k)]
     if missing:
-        raise ProfileError(f"{name}: missing {', '.join(missing)}",
-                           "every profile names: " + ", ".join(REQUIRED))
+        raise ProfileError(
+            f"{name}: missing {', '.join(missing)}", "every profile names: " + ", ".join(REQUIRED)
+        )
 
     def text(value, key: str) -> Text:
         if isinstance(value, dict) and _is_text(value.get("zh")) and _is_text(value.get("en")):
             return Text(zh=value["zh"].strip(), en=value["en"].strip())
-        raise ProfileError(f"{name}: '{key}' needs a Chinese and an English name",
-                           f"write {key}: {{zh: …, en: …}}")
+        raise ProfileError(
+            f"{name}: '{key}' needs a Chinese and an English name", f"write {key}: {{zh: …, en: …}}"
+        )
 
     unit = data["unit"]
     cppcc = data["cppcc"]
@@ -193,8 +201,10 @@ def load_office(path: str | Path | None = None, department_codes=()) -> Office:
     departments: dict[str, tuple[dict, ...]] = {}
     raw_depts = data["departments"]
     if not isinstance(raw_depts, dict):
-        raise ProfileError(f"{name}: 'departments' must map codes to names",
-                           "write departments: {finance: {zh: 省财政厅, en: …}, …}")
+        raise ProfileError(
+            f"{name}: 'departments' must map codes to names",
+            "write departments: {finance: {zh: 省财政厅, en: …}, …}",
+        )
     for code, value in raw_depts.items():
         entries = value if isinstance(value, list) else [value]
         checked = []
@@ -221,8 +231,10 @@ def load_office(path: str | Path | None = None, department_codes=()) -> Office:
     issues = {}
     for key, value in (data.get("issues") or {}).items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ProfileError(f"{name}: issues.{key} must be a positive whole number",
-                               f"write e.g. issues: {{{key}: 12}}")
+            raise ProfileError(
+                f"{name}: issues.{key} must be a positive whole number",
+                f"write e.g. issues: {{{key}: 12}}",
+            )
         issues[str(key)] = value
     date = str(data.get("date") or "").strip()
     if date:
@@ -231,12 +243,16 @@ def load_office(path: str | Path | None = None, department_codes=()) -> Office:
         try:
             date = _dt.date.fromisoformat(date).isoformat()
         except ValueError:
-            raise ProfileError(f"{name}: date {date!r} is not YYYY-MM-DD",
-                               "write e.g. date: 2026-01-10, or leave it empty") from None
+            raise ProfileError(
+                f"{name}: date {date!r} is not YYYY-MM-DD",
+                "write e.g. date: 2026-01-10, or leave it empty",
+            ) from None
     short = unit.get("short") if isinstance(unit, dict) else None
     co = data.get("co_signers") or []
     if not isinstance(co, list):
-        raise ProfileError(f"{name}: co_signers must be a list", "write co_signers: [{zh: …, en: …}]")
+        raise ProfileError(
+            f"{name}: co_signers must be a list", "write co_signers: [{zh: …, en: …}]"
+        )
     return Office(
         unit=text(unit, "unit"),
         unit_short=str(short).strip() if _is_text(short) else text(unit, "unit").zh,
@@ -260,9 +276,15 @@ def _is_text(value) -> bool:
 
 
 def _dept(entry, where: str, name: str) -> dict:
-    if not isinstance(entry, dict) or not _is_text(entry.get("zh")) or not _is_text(entry.get("en")):
-        raise ProfileError(f"{name}: '{where}' needs a Chinese and an English name",
-                           f"write {where}: {{zh: 省财政厅, full: 青海省财政厅, en: …}}")
+    if (
+        not isinstance(entry, dict)
+        or not _is_text(entry.get("zh"))
+        or not _is_text(entry.get("en"))
+    ):
+        raise ProfileError(
+            f"{name}: '{where}' needs a Chinese and an English name",
+            f"write {where}: {{zh: 省财政厅, full: 青海省财政厅, en: …}}",
+        )
     if "full" in entry and not _is_text(entry["full"]):
         raise ProfileError(f"{name}: '{where}.full' must be text", "write the body's full name")
     return {k: str(entry[k]).strip() for k in ("zh", "full", "en") if k in entry}
@@ -272,7 +294,4 @@ def yaml_has_alias(text: str) -> bool:
     """Whether a YAML text uses anchors or aliases (which expand exponentially)."""
     if "&" not in text and "*" not in text:
         return False
-    for token in yaml.scan(text):
-        if isinstance(token, yaml.AliasToken | yaml.AnchorToken):
-            return True
-    return False
+    return any(isinstance(token, yaml.AliasToken | yaml.AnchorToken) for token in yaml.scan(text))

@@ -61,8 +61,18 @@ def approx(value: float | None, lang: str = "zh") -> str:
     return f"约{round(value, -digits):,.0f}"
 
 
-_EN_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
-                "ninth", "tenth")
+_EN_ORDINALS = (
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+)
 
 
 def ordinal(n: int, lang: str = "zh") -> str:
@@ -208,9 +218,7 @@ def cn_ordinal(n: int) -> str:
 
 # A number as printed: digits with separators and decimals, optionally signed, with the
 # units the formatters above append. Heading numerals and list numbers are structure.
-_NUMBER = re.compile(
-    r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:%|个百分点|万元|亿元|元|分|万)?"
-)
+_NUMBER = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:%|个百分点|万元|亿元|元|分|万)?")
 
 
 def numbers_in(text: str) -> list[str]:

@@ -27,7 +27,7 @@ from analysis.findings.facts import Fact
 from analysis.findings.model import Text
 
 PLAIN_RULES = Path(__file__).parent / "resources" / "plain.yaml"
-KINDS = ("share", "change", "standing", "contrast", "score", "driver")
+KINDS = ("share", "change", "trend", "standing", "contrast", "score", "driver")
 _PLACEHOLDER = re.compile(r"\{(a|b|n_b|times|label_a|label_b)\}")
 
 
@@ -122,7 +122,8 @@ def choose(kind: str, fact: Fact, facts: dict[str, Fact], lang: str = "zh") -> s
         return None
     names = _variables(kind, fact, facts)
     evaluator = EvalWithCompoundTypes(
-        names={**names, "true": True, "false": False, "None": None}, functions={}
+        names={**names, "true": True, "false": False, "None": None},
+        functions={"abs": abs, "min": min, "max": max},
     )
     for rule in rules()[kind]:
         try:
@@ -224,7 +225,8 @@ def untraced(text: str, traces, lang: str) -> tuple[list[str], str]:
     twice). Text in quotation marks — firms' own words — is not scanned."""
     traced = {t.phrase for t in traces if t.lang == lang}
     for phrase in sorted(traced, key=len, reverse=True):
-        text = text.replace(phrase, " ")
+        # a phrase may open a sentence or a headline in English: Nearly four in ten
+        text = re.sub(re.escape(phrase), " ", text, flags=re.I if lang == "en" else 0)
     scan = re.sub(r"“[^”]*”", " ", text)
     stray = []
     for pattern in _vocabulary(lang):

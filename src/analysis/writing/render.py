@@ -203,6 +203,89 @@ def _cite(ctx, key: str) -> str:
     return doc.get(_lang(ctx)) if doc is not None else ""
 
 
+def _depts(ctx, codes) -> str:
+    """Department codes as the office profile names them, each body once, joined."""
+    office = ctx.get("office")
+    lang = _lang(ctx)
+    names: list[str] = []
+    for code in codes or ():
+        if office is None:
+            names.append(str(code))
+            continue
+        for body in office.bodies(str(code), ctx.get("region_label")):
+            name = body.get(lang) if hasattr(body, "get") else getattr(body, lang)
+            if name not in names:
+                names.append(name)
+    if lang == "en":
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return "、".join(names)
+
+
+def _citations(ctx, suggestion) -> str:
+    """The policy documents a suggestion's actions cite, as the office profile names
+    them: 《…》《…》 / the … and the …; empty when the profile has none of them."""
+    office = ctx.get("office")
+    keys: list[str] = []
+    for action in getattr(suggestion, "actions", ()):
+        for key in getattr(action, "cites", ()):
+            if key not in keys:
+                keys.append(key)
+    docs = [office.document(k) for k in keys] if office is not None else []
+    names = [d.get(_lang(ctx)) for d in docs if d is not None]
+    if _lang(ctx) == "en":
+        return (
+            names[0]
+            if len(names) == 1
+            else ", ".join(names[:-1]) + " and " + names[-1]
+            if names
+            else ""
+        )
+    return "".join(names)
+
+
+def _key_phrases(phrases, k: int = 3) -> list[str]:
+    """The most telling of a category's frequent phrases: words of three characters or
+    more, none inside another chosen one."""
+    chosen: list[str] = []
+    for p in sorted((str(x) for x in phrases or ()), key=lambda x: -len(x)):
+        if len(p) >= 3 and not any(p in c or c in p for c in chosen):
+            chosen.append(p)
+    order = {p: i for i, p in enumerate(phrases or ())}
+    return sorted(chosen[:k], key=lambda p: order.get(p, 0))
+
+
+def suppressed_cells(findings) -> list[str]:
+    """Every figure a brief leaves out for too few firms or requests, named: the
+    suppressed cells of the survey tables and the departments and categories of the
+    ledger whose rates are not shown. The one list behind every suppression note."""
+    out = [f"{c.table}:{c.key}" for c in findings.suppressed]
+    if findings.requests is not None:
+        for group, rows in (("department", findings.requests.by_department),
+                            ("category", findings.requests.by_category)):
+            out += [f"requests.{group}:{r.code}" for r in rows if r.total and r.rate is None]
+    return out
+
+
+def _suppression_note(ctx, findings) -> str:
+    """How many figures were left out, said the same way in every output."""
+    n = len(suppressed_cells(findings))
+    if _lang(ctx) == "en":
+        figures = "figure is" if n == 1 else "figures are"
+        return f" ({n} {figures} left out of this brief for that reason)" if n else ""
+    return f"（本次共有{n}项数据因此未予公布）" if n else ""
+
+
+def _lead(text) -> tuple[str, str]:
+    """An action's first sentence (its lead, set in bold) and the rest; no lead when
+    the action is one sentence."""
+    text = str(text).strip()
+    for mark in ("。", ". "):
+        head, sep, rest = text.partition(mark)
+        if sep and rest.strip():
+            return head + sep.strip(), rest.strip()
+    return "", text
+
+
 def _n(ctx, fact: Fact) -> str:
     return numfmt.count(fact.n) if fact.n is not None else "—"
 
@@ -213,6 +296,8 @@ def _label(ctx, value) -> str:
         return value.label.get(lang)
     if isinstance(value, Text):
         return value.get(lang)
+    if hasattr(value, "get") and hasattr(value, "zh") and hasattr(value, "en"):
+        return value.get(lang)  # an action, an office name
     if isinstance(value, dict) and "zh" in value:
         return value["en"] if lang == "en" else value["zh"]
     return str(value)
@@ -220,8 +305,10 @@ def _label(ctx, value) -> str:
 
 def _quote(text: str) -> str:
     """A firm's words in quotation marks, without the full stop that would clash with
-    the punctuation after the closing mark: “订单明显减少”。"""
-    return "“" + str(text).strip().rstrip("。.！!；;，,") + "”"
+    the punctuation after the closing mark: “订单明显减少”。 Quotation marks inside the
+    firm's words become single ones: “建议推行‘综合查一次’”."""
+    inner = str(text).strip().rstrip("。.！!；;，,").replace("“", "‘").replace("”", "’")
+    return "“" + inner + "”"
 
 
 def _available(value) -> bool:
@@ -259,10 +346,15 @@ def environment(autoescape: bool = False) -> jinja2.Environment:
         ("contrast", _contrast),
         ("approx", _approx),
         ("dept", _dept),
+        ("depts", _depts),
         ("cite", _cite),
+        ("citations", _citations),
+        ("suppression_note", _suppression_note),
     ):
         env.filters[name] = jinja2.pass_context(fn)
     env.filters["quote"] = _quote
+    env.filters["lead"] = _lead
+    env.filters["key_phrases"] = _key_phrases
     env.filters["pct"] = numfmt.pct
     env.filters["count"] = numfmt.count
     env.filters["cn"] = numfmt.cn_ordinal

@@ -70,8 +70,11 @@ class Action:
         return self.text.get(lang)
 
     def to_dict(self) -> dict:
-        return {**self.text.model_dump(), "departments": list(self.departments),
-                "cites": list(self.cites)}
+        return {
+            **self.text.model_dump(),
+            "departments": list(self.departments),
+            "cites": list(self.cites),
+        }
 
 
 @dataclass(frozen=True)
