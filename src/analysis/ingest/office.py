@@ -20,7 +20,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -43,6 +43,7 @@ KEYS = {
     "documents",
 }
 REQUIRED = ("unit", "province", "cppcc", "sector", "proposer", "drafter", "departments")
+NUMBERED = ("social", "summary")  # the series whose drafts carry a 期号
 
 
 class ProfileError(QifangError):
@@ -68,6 +69,9 @@ class Department:
     zh: str
     full: str
     en: str
+
+    def get(self, lang: str = "zh") -> str:
+        return self.en if lang == "en" else self.zh
 
 
 @dataclass(frozen=True)
@@ -137,7 +141,12 @@ def _join(bodies) -> Text:
     return Text(zh=zh, en=en)
 
 
-def load_office(path: str | Path | None = None, department_codes=()) -> Office:
+def department_codes(instrument) -> list[str]:
+    """The department codes of a questionnaire's requests ledger (each needs a name)."""
+    return [str(c.value) for c in instrument.requests["department"].choices]
+
+
+def load_office(path: str | Path | None = None, department_codes=(), unit: str = "") -> Office:
     """Read and check an office profile.
 
     Parameters
@@ -145,6 +154,8 @@ def load_office(path: str | Path | None = None, department_codes=()) -> Office:
     path : the profile's YAML; None: the sample (``data/office/qinghai.yaml``).
     department_codes : the department codes the questionnaire's ledger uses; each must
         be named in the profile.
+    unit : the ``unit`` run parameter: when given, the issuing unit's name instead of
+        the profile's (in both languages, as written).
 
     Raises
     ------
@@ -195,7 +206,7 @@ def load_office(path: str | Path | None = None, department_codes=()) -> Office:
             f"{name}: '{key}' needs a Chinese and an English name", f"write {key}: {{zh: …, en: …}}"
         )
 
-    unit = data["unit"]
+    unit_raw = data["unit"]
     cppcc = data["cppcc"]
     session = cppcc.get("session") if isinstance(cppcc, dict) else None
     departments: dict[str, tuple[dict, ...]] = {}
@@ -236,6 +247,12 @@ def load_office(path: str | Path | None = None, department_codes=()) -> Office:
                 f"write e.g. issues: {{{key}: 12}}",
             )
         issues[str(key)] = value
+    lacking = [g for g in NUMBERED if g not in issues]
+    if lacking:
+        raise ProfileError(
+            f"{name}: no 期号 for {', '.join(lacking)}",
+            "write issues: {social: 12, summary: 7} (the next numbers of the office's series)",
+        )
     date = str(data.get("date") or "").strip()
     if date:
         import datetime as _dt
@@ -247,15 +264,15 @@ def load_office(path: str | Path | None = None, department_codes=()) -> Office:
                 f"{name}: date {date!r} is not YYYY-MM-DD",
                 "write e.g. date: 2026-01-10, or leave it empty",
             ) from None
-    short = unit.get("short") if isinstance(unit, dict) else None
+    short = unit_raw.get("short") if isinstance(unit_raw, dict) else None
     co = data.get("co_signers") or []
     if not isinstance(co, list):
         raise ProfileError(
             f"{name}: co_signers must be a list", "write co_signers: [{zh: …, en: …}]"
         )
-    return Office(
-        unit=text(unit, "unit"),
-        unit_short=str(short).strip() if _is_text(short) else text(unit, "unit").zh,
+    office = Office(
+        unit=text(unit_raw, "unit"),
+        unit_short=str(short).strip() if _is_text(short) else text(unit_raw, "unit").zh,
         province=text(data["province"], "province"),
         cppcc=text(cppcc, "cppcc"),
         session=text(session, "cppcc.session") if session else None,
@@ -269,6 +286,11 @@ def load_office(path: str | Path | None = None, department_codes=()) -> Office:
         documents=documents,
         source=str(path),
     )
+    if unit and unit.strip():
+        # the unit parameter names the issuing unit instead (as written, in both languages)
+        name_ = unit.strip()[:200]
+        office = replace(office, unit=Text(zh=name_, en=name_), unit_short=name_)
+    return office
 
 
 def _is_text(value) -> bool:

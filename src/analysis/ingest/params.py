@@ -55,6 +55,7 @@ class Params:
 _TYPES = {f.name: f.type for f in fields(Params)}
 _PATHS = ("visits", "requests", "frame", "instrument", "rules", "coding", "office")
 _OPTIONAL_PATHS = ("requests", "rules", "coding")
+_MAY_BE_EMPTY = (*_OPTIONAL_PATHS, "unit", "as_of")
 
 
 def names() -> tuple[str, ...]:
@@ -98,7 +99,7 @@ def _convert(name: str, value: Any) -> Any:
     kind = _TYPES[name]
     optional = "None" in str(kind)
     if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null")):
-        if optional or name in _OPTIONAL_PATHS:
+        if optional or name in _MAY_BE_EMPTY:
             return None if optional else ""
         raise ParameterError(f"{name} cannot be empty", f"give a value for {name}")
     text = str(value).strip()

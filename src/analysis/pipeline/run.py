@@ -84,6 +84,7 @@ def prepare_with_data(raw: dict | None = None):
     checks each of its briefs' parameters against them without loading them again)."""
     from analysis.ingest.instrument import load_instrument
     from analysis.ingest.load import load
+    from analysis.ingest.office import department_codes, load_office
     from analysis.measures.text import load_coding
     from analysis.writing.suggest import load_rules
 
@@ -93,6 +94,7 @@ def prepare_with_data(raw: dict | None = None):
     p = against_data(p, visits, inst)
     load_rules(p.rules or None, inst)
     load_coding(p.coding or None, instrument=inst)
+    load_office(p.office or None, department_codes(inst), unit=p.unit)
     return p, inst, visits
 
 

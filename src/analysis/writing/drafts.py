@@ -259,6 +259,7 @@ def allowed_numbers(findings: Findings, lang: str, draft: Draft | None = None) -
         numfmt.pct(findings.method.confidence, 0),
         str(findings.method.min_cell),
         numfmt.count(findings.drivers.n) if findings.drivers else "",
+        "100",  # the index's scale: scores are 0–100 (“63.3 out of 100”)
     ]
     for date in (
         findings.scope.as_of,
