@@ -24,7 +24,8 @@ $(STAMP): pyproject.toml
 brief: setup ## produce the default brief from the bundled sample (briefs/)
 	$(BIN)/qifang run
 
-test: setup ## run ruff and the test suite
+test: setup ## run ruff and the test suite (as root on Debian, installs LibreOffice Writer for the draft tests)
+	@scripts/ensure-system-deps.sh --test
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest
 

@@ -52,12 +52,6 @@ def test_the_unit_parameter_names_the_issuing_unit():
     assert office.unit.zh == "海东市工商联" and office.unit_short == "海东市工商联"
 
 
-def _profile(tmp_path, text: str) -> Path:
-    path = tmp_path / "office.yaml"
-    path.write_text(DEFAULT_OFFICE.read_text(encoding="utf-8") + text, encoding="utf-8")
-    return path
-
-
 def test_a_department_of_the_questionnaire_without_a_name_is_refused(tmp_path):
     text = DEFAULT_OFFICE.read_text(encoding="utf-8").replace(
         "  justice:   {zh: 省司法厅", "  justice_x: {zh: 省司法厅"

@@ -54,7 +54,9 @@ def test_a_repeated_sentence_fails(written, tmp_path):
 
 def test_a_method_term_in_a_leaders_genre_fails(written, tmp_path):
     d = _draft(written, "proposal")
-    md = d.markdown.replace("## 办法和建议", "经泰勒线性化计算，95%置信区间为58.0%～64.7%。\n\n## 办法和建议")
+    md = d.markdown.replace(
+        "## 办法和建议", "经泰勒线性化计算，95%置信区间为58.0%～64.7%。\n\n## 办法和建议"
+    )
     problems = _check(d, tmp_path, md)
     assert "a term of method, '置信区间', in a document for leaders" in problems
     assert "a term of method, '泰勒', in a document for leaders" in problems
@@ -76,14 +78,18 @@ def test_a_draft_outside_its_length_window_fails(written, tmp_path):
 
 def test_a_summary_longer_than_one_page_fails(written, tmp_path):
     d = _draft(written, "summary")
-    filler = "\n\n".join(["走访中企业普遍反映，希望有关部门进一步加大支持力度，帮助企业渡过难关。" * 2] * 8)
+    filler = "\n\n".join(
+        ["走访中企业普遍反映，希望有关部门进一步加大支持力度，帮助企业渡过难关。" * 2] * 8
+    )
     problems = _check(d, tmp_path, d.markdown + "\n\n" + filler + "\n")
     assert any(p.endswith("pages in the DOCX; the genre allows 1") for p in problems)
 
 
 def test_missing_apparatus_is_named(written, tmp_path):
     d = _draft(written, "social")
-    md = "\n".join(x for x in d.markdown.splitlines() if not x.startswith(("::: number", "::: split")))
+    md = "\n".join(
+        x for x in d.markdown.splitlines() if not x.startswith(("::: number", "::: split"))
+    )
     problems = _check(d, tmp_path, md)
     assert any(p.startswith("the 期号 is missing") for p in problems)
     assert any(p.startswith("the 报送单位 is missing") for p in problems)

@@ -34,8 +34,14 @@ def test_every_number_and_plain_phrase_in_every_draft_comes_from_the_findings(ca
 def test_the_audit_catches_a_number_not_in_the_findings():
     f = sample_findings()
     draft = make_draft("summary", f, suggest(f), "zh")
-    tampered = Draft(draft.genre, draft.lang, draft.markdown + "\n另有12.34%的企业表示满意。\n",
-                     draft.traces, draft.author, draft.date)
+    tampered = Draft(
+        draft.genre,
+        draft.lang,
+        draft.markdown + "\n另有12.34%的企业表示满意。\n",
+        draft.traces,
+        draft.author,
+        draft.date,
+    )
     assert audit(tampered, f) == ["12.34%"]
 
 
@@ -44,9 +50,14 @@ def test_the_audit_catches_a_plain_phrase_typed_by_hand():
     eleven: a phrase of the vocabulary must come from a fact through the rules."""
     f = sample_findings()
     draft = make_draft("social", f, suggest(f), "zh")
-    tampered = Draft(draft.genre, draft.lang,
-                     draft.markdown + "\n涉企检查问题在企业中反映较为集中。\n",
-                     draft.traces, draft.author, draft.date)
+    tampered = Draft(
+        draft.genre,
+        draft.lang,
+        draft.markdown + "\n涉企检查问题在企业中反映较为集中。\n",
+        draft.traces,
+        draft.author,
+        draft.date,
+    )
     assert audit(tampered, f) == ["“反映较为集中” (a plain phrase printed by hand)"]
 
 
@@ -76,9 +87,17 @@ def test_the_proposal_has_the_genre_s_parts():
     f = sample_findings()
     md = make_draft("proposal", f, suggest(f), "zh").markdown
     assert md.startswith("# 关于破解小微民营企业融资难融资贵问题的提案")
-    for part in ("::: field 提案人：青海省工商联", "::: field 界别：工商联界",
-                 "::: field 案由：", "## 提案理由", "### 一、基本情况", "### 二、存在的问题",
-                 "### 三、原因分析", "## 办法和建议", "::: right 2025年12月31日"):
+    for part in (
+        "::: field 提案人：青海省工商联",
+        "::: field 界别：工商联界",
+        "::: field 案由：",
+        "## 提案理由",
+        "### 一、基本情况",
+        "### 二、存在的问题",
+        "### 三、原因分析",
+        "## 办法和建议",
+        "::: right 2025年12月31日",
+    ):
         assert part in md, part
     actions = re.findall(r"^（[一二三四五六]）.+（承办单位：([^）]+)）$", md, re.M)
     assert len(actions) >= 3
@@ -109,7 +128,9 @@ def test_no_sentence_of_the_report_is_said_twice():
 def test_a_region_s_report_names_no_other_region():
     f = sample_findings(region="haidong")
     md = make_draft("report", f, suggest(f), "zh").markdown
-    others = [c.label.zh for c in load_instrument().question("region").choices if c.value != "haidong"]
+    others = [
+        c.label.zh for c in load_instrument().question("region").choices if c.value != "haidong"
+    ]
     assert not [r for r in others if r in md]
     assert "海东市人民政府" in md  # the region's own government as 承办单位
 
@@ -129,6 +150,7 @@ def test_another_province_s_profile_renames_every_department_without_code():
     s = suggest(f)
     codes = department_codes(load_instrument())
     qinghai, sichuan = load_office(None, codes), load_office(SICHUAN, codes)
+
     def names(office):
         return {b.get(lang) for c in codes for b in office.bodies(c) for lang in ("zh", "en")}
 
@@ -192,9 +214,18 @@ def test_english_drafts_are_laid_out_as_a_memo(tmp_path):
 @pytest.mark.parametrize(
     ("title", "lines"),
     [
-        ("关于破解小微民营企业融资难融资贵问题的提案", ["关于破解小微民营企业", "融资难融资贵问题的提案"]),
-        ("关于规范涉企行政检查，推行“综合查一次”的提案", ["关于规范涉企行政检查，", "推行“综合查一次”的提案"]),
-        ("执法规范性评价偏低且是影响企业满意度的关键因素", ["执法规范性评价偏低且是", "影响企业满意度的关键因素"]),
+        (
+            "关于破解小微民营企业融资难融资贵问题的提案",
+            ["关于破解小微民营企业", "融资难融资贵问题的提案"],
+        ),
+        (
+            "关于规范涉企行政检查，推行“综合查一次”的提案",
+            ["关于规范涉企行政检查，", "推行“综合查一次”的提案"],
+        ),
+        (
+            "执法规范性评价偏低且是影响企业满意度的关键因素",
+            ["执法规范性评价偏低且是", "影响企业满意度的关键因素"],
+        ),
         ("关于优化营商环境的提案", ["关于优化营商环境的提案"]),
     ],
 )

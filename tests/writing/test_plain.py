@@ -65,8 +65,21 @@ def test_concentrated_only_in_the_top_three_or_at_thirty_percent(value, rank, ph
 
 def gap(a, b, n_a, n_b, significant):
     return Fact(
-        "difficulty.financing.gap", "gap", a - b, L, None, None, min(n_a, n_b), 0.001,
-        significant, a, b, n_a, n_b, Text(zh="微型", en="Micro"), Text(zh="大型", en="Large"),
+        "difficulty.financing.gap",
+        "gap",
+        a - b,
+        L,
+        None,
+        None,
+        min(n_a, n_b),
+        0.001,
+        significant,
+        a,
+        b,
+        n_a,
+        n_b,
+        Text(zh="微型", en="Micro"),
+        Text(zh="大型", en="Large"),
     )
 
 
