@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps brief batch test lint lab bench clean
+.PHONY: help setup system-deps brief batch desk test lint lab bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -24,13 +24,16 @@ $(STAMP): pyproject.toml
 brief: setup ## produce the default brief from the bundled sample (briefs/)
 	$(BIN)/qifang run
 
-test: setup ## run ruff and the test suite (as root on Debian, installs LibreOffice Writer for the draft tests)
+test: setup ## run ruff and the test suite (as root on Debian, installs Chromium and LibreOffice Writer for the browser and draft tests)
 	@scripts/ensure-system-deps.sh --test
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest
 
 batch: setup ## one brief per region of the bundled sample, and an index page
 	$(BIN)/qifang batch --by region
+
+desk: setup ## the office desk on the bundled sample at http://127.0.0.1:8000/ (prints a first admin password)
+	$(BIN)/qifang serve --data desk-data --sample $(DESK_ARGS)
 
 lab: setup ## open JupyterLab on notebooks/ with this environment as the kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)

@@ -30,8 +30,12 @@ def _notebook(*cells: str) -> nbformat.NotebookNode:
     return nb
 
 
-def write_notebooks(folder: Path, fail_in: str | None = None) -> Path:
-    """Three notebooks with the pipeline's names; ``fail_in`` names one that raises."""
+def write_notebooks(
+    folder: Path, fail_in: str | None = None, extra: dict[str, list[str]] | None = None
+) -> Path:
+    """Three notebooks with the pipeline's names; ``fail_in`` names one that raises;
+    ``extra`` maps a notebook's name to cells added at its end (e.g. one that hangs)."""
+    folder = Path(folder).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     from findings_fixture import sample_findings
 
@@ -57,5 +61,6 @@ def write_notebooks(folder: Path, fail_in: str | None = None) -> Path:
     ):
         if name == fail_in:
             cells = [*cells[:1], "x = 1\nraise ValueError('planted failure')"]
+        cells = [*cells, *(extra or {}).get(name, [])]
         nbformat.write(_notebook(*cells), folder / name)
     return folder

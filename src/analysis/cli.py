@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -19,20 +20,38 @@ EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that a run stops its kernels and keeps the last
+    good brief on the way out."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_USAGE
+    previous = None
+    if args.command in ("run", "batch") and _main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.func(args)
     except QifangError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print(
+            "stopped" if isinstance(exc, Terminated) else "interrupted",
+            "(the last good brief, if any, is unchanged)"
+            if args.command in ("run", "batch")
+            else "",
+            file=sys.stderr,
+        )
+        return 143 if isinstance(exc, Terminated) else 130
     except Exception as exc:  # a bug, not bad input: say so, without a wall of traceback
         if os.environ.get("QIFANG_DEBUG"):
             raise
@@ -43,6 +62,15 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("-f", "--params-file", type=Path, help="parameters from a YAML file")
     r.add_argument("--name", help="the run folder's name (default from the parameters)")
     r.add_argument("--out", type=Path, default=None, help="where run folders go (briefs/)")
+    _runner_options(r)
     r.set_defaults(func=_run)
 
     b = sub.add_parser("batch", help="one brief per region (or industry, size), in parallel")
@@ -90,8 +119,76 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("-f", "--params-file", type=Path, help="parameters from a YAML file")
     b.add_argument("--name", help="the batch folder's name (default <wave>-by-<by>)")
     b.add_argument("--out", type=Path, default=None, help="where the batch folder goes")
+    _runner_options(b)
     b.set_defaults(func=_batch)
+
+    d = sub.add_parser("serve", help="the office desk in the browser (upload, run, download)")
+    d.add_argument(
+        "--data",
+        type=Path,
+        default=Path("desk-data"),
+        help="the desk's data folder (default desk-data)",
+    )
+    d.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only)",
+    )
+    d.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    d.add_argument("--runners", type=int, default=1, help="jobs run at once (default 1)")
+    d.add_argument(
+        "--max-upload",
+        type=int,
+        default=200,
+        metavar="MB",
+        help="largest upload accepted, in MB (default 200)",
+    )
+    d.add_argument(
+        "--notebooks", type=Path, default=None, help="run these notebooks instead of the project's"
+    )
+    d.add_argument(
+        "--sample",
+        action="store_true",
+        help="add the bundled sample as a dataset and a first admin account",
+    )
+    d.add_argument(
+        "--secure-cookies",
+        action="store_true",
+        help="session cookie over HTTPS only (behind a TLS reverse proxy)",
+    )
+    d.set_defaults(func=_serve)
+
+    u = sub.add_parser("user", help="desk accounts")
+    usub = u.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    ua = usub.add_parser("add", help="add an account, or reset its role and password")
+    ua.add_argument("name")
+    ua.add_argument("--role", choices=("staff", "admin"), default="staff")
+    ua.add_argument(
+        "--data",
+        type=Path,
+        default=Path("desk-data"),
+        help="the desk's data folder (default desk-data)",
+    )
+    ua.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input instead of asking",
+    )
+    ua.set_defaults(func=_user_add)
     return p
+
+
+def _runner_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop when one notebook cell runs longer than this (1800)",
+    )
+    p.add_argument(
+        "--notebooks", type=Path, default=None, help="folder of the three notebooks (notebooks/)"
+    )
 
 
 def _params(args) -> dict:
@@ -105,18 +202,67 @@ def _params(args) -> dict:
 def _run(args) -> int:
     from analysis.pipeline.run import run
 
-    run(_params(args), out_root=args.out, name=args.name)
+    run(
+        _params(args),
+        out_root=args.out,
+        name=args.name,
+        notebooks=args.notebooks,
+        cell_timeout=args.cell_timeout,
+    )
     return 0
 
 
 def _batch(args) -> int:
     from analysis.pipeline.batch import batch
 
-    result = batch(args.by, _params(args), workers=args.workers, out_root=args.out, name=args.name)
+    result = batch(
+        args.by,
+        _params(args),
+        workers=args.workers,
+        out_root=args.out,
+        name=args.name,
+        notebooks=args.notebooks,
+        cell_timeout=args.cell_timeout,
+    )
     print(f"{len(result.done)} brief(s) in {result.seconds:.1f} s; index: {result.index}")
     for value, error in result.failed.items():
         print(f"FAILED {value}: {error}", file=sys.stderr)
     return EXIT_PROBLEMS if result.failed else 0
+
+
+def _serve(args) -> int:
+    from analysis.desk.serve import serve
+
+    serve(
+        args.data,
+        host=args.host,
+        port=args.port,
+        runners=args.runners,
+        max_upload_mb=args.max_upload,
+        notebooks=args.notebooks,
+        sample=args.sample,
+        secure_cookies=args.secure_cookies,
+    )
+    return 0
+
+
+def _user_add(args) -> int:
+    import getpass
+
+    from analysis.desk import users
+    from analysis.desk.config import open_desk
+
+    desk = open_desk(args.data)
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            raise QifangError("the two passwords differ", "type the same password twice")
+    replace = users.get_by_name(desk.db, args.name) is not None
+    user = users.add(desk.db, args.name, args.role, password, replace=replace)
+    print(f"{'reset' if replace else 'added'} {user.name} ({user.role}) in {desk.data}")
+    return 0
 
 
 def _sample(args) -> int:

@@ -44,7 +44,7 @@ class Problem:
         where = ":".join(
             part for part in (Path(self.path).name, _str(self.row), self.column) if part
         )
-        value = "" if self.value is None else f" {_clip(self.value)!r} —"
+        value = "" if self.value is None else f" {clip(self.value)!r} —"
         return f"{where}:{value} {self.message} — {self.fix}"
 
 
@@ -52,8 +52,21 @@ def _str(x: object) -> str:
     return "" if x is None else str(x)
 
 
-def _clip(value: str, limit: int = 80) -> str:
-    return value if len(value) <= limit else value[: limit - 1] + "…"
+def clip(value: object, limit: int = 80) -> str:
+    """``value`` as text of at most ``limit`` characters, for quoting in a message: a
+    value a user supplied may be a megabyte long, and is never echoed whole."""
+    text = value if isinstance(value, str) else _short_repr(value, limit)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _short_repr(value: object, limit: int) -> str:
+    import reprlib
+
+    r = reprlib.Repr()
+    r.maxstring = r.maxother = limit
+    r.maxlist = r.maxdict = r.maxtuple = r.maxset = 5
+    r.maxlevel = 2
+    return r.repr(value)
 
 
 class QifangError(Exception):
@@ -124,6 +137,16 @@ class FontNotFoundError(QifangError):
 
 class RunError(QifangError):
     """A notebook of a run failed; names the notebook and the cell."""
+
+
+class OutputFolderError(QifangError):
+    """An output folder or run name cannot be used: not a safe folder name, not a
+    folder, a folder that is not a Qifang run, or one another run is writing."""
+
+
+class InputTooLargeError(InputFileError):
+    """An input is larger than the configured bounds (bytes, rows, or the uncompressed
+    size of a workbook's parts); the message says how to raise them."""
 
 
 class CodingError(QifangError):

@@ -39,23 +39,22 @@ def test_a_run_writes_brief_findings_notebooks_and_manifest(tmp_path, tiny):
     assert not list(tmp_path.glob(".*"))  # no temporary folder left behind
 
 
-def test_bad_parameters_stop_before_any_notebook_and_leave_no_kernel(
-    tmp_path, tiny, monkeypatch
-):
+def test_bad_parameters_stop_before_any_notebook_and_leave_no_kernel(tmp_path, tiny, monkeypatch):
     import psutil  # an ipykernel dependency
 
     from analysis.pipeline import run as runner
 
     start = runner._start_kernel
 
-    def slow_start(cwd):  # still starting when the parameters are found bad
+    def slow_start(cwd, sockets):  # still starting when the parameters are found bad
         time.sleep(1.5)
-        return start(cwd)
+        return start(cwd, sockets)
 
     monkeypatch.setattr(runner, "_start_kernel", slow_start)
     with pytest.raises(ParameterError, match="region='拉萨' is not in the data"):
         run({"region": "拉萨"}, out_root=tmp_path, notebooks=tiny, log=None)
     assert not any(tmp_path.iterdir())
+
     # the kernels started ahead of the notebooks are stopped before run() returns, even
     # those still starting then: none appears in the seconds after
     def kernels():
@@ -97,3 +96,16 @@ def test_a_new_run_replaces_the_old_one_and_clears_the_failure(tmp_path, tiny):
 def test_slug_names_the_parameter_set():
     p = check({"wave": 2025, "region": "haidong", "size": "micro", "lang": "en"})
     assert slug(p) == "2025-haidong-micro-en"
+
+
+def test_progress_reports_every_cell_of_every_notebook_then_export_and_done(tmp_path, tiny):
+    from analysis.pipeline.run import Step
+
+    steps: list[Step] = []
+    run({}, out_root=tmp_path, notebooks=tiny, log=None, progress=steps.append)
+    assert steps[0] == Step("check")
+    assert steps[-2:] == [Step("export"), Step("done")]
+    for nb in ("1-survey-analysis.ipynb", "2-policy-brief.ipynb", "3-proposal-drafts.ipynb"):
+        cells = [s for s in steps if s.notebook == nb]
+        total = cells[0].cells  # the notebook's cells and papermill's injected parameters
+        assert [s.cell for s in cells] == list(range(1, total + 1))

@@ -4,6 +4,9 @@ Each brief is an ordinary run (its own folder, its own atomic swap) inside the b
 folder; a failed brief does not stop the others. ``index.html`` links every brief with
 its headline figures. Runs go to separate processes; their kernels talk over Unix
 sockets (see :mod:`analysis.pipeline._kernel`), so parallel kernels never clash on ports.
+
+Only as many briefs as there are workers are handed out at a time: an interrupt
+(Ctrl-C) stops the running briefs (each keeps its last good brief) and starts no other.
 """
 
 from __future__ import annotations
@@ -11,13 +14,15 @@ from __future__ import annotations
 import html
 import multiprocessing
 import os
+import signal
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis.errors import ParameterError, QifangError
 from analysis.ingest.params import Params, against_data, check
+from analysis.pipeline import outdir
 from analysis.pipeline.run import BRIEFS, prepare_with_data, run
 from analysis.writing.render import brief_css
 
@@ -36,9 +41,9 @@ class BatchResult:
         return self.folder / "index.html"
 
 
-def _one(p: Params, folder: str, notebooks: str | None) -> tuple[str, str]:
+def _one(p: Params, folder: str, notebooks: str | None, cell_timeout) -> tuple[str, str]:
     try:
-        result = run(p, out_root=folder, notebooks=notebooks, log=None)
+        result = run(p, out_root=folder, notebooks=notebooks, log=None, cell_timeout=cell_timeout)
         return "ok", str(result.folder)
     except QifangError as exc:
         return "error", str(exc)
@@ -53,6 +58,7 @@ def batch(
     name: str | None = None,
     notebooks: str | Path | None = None,
     progress: bool = True,
+    cell_timeout: float | None = None,
 ) -> BatchResult:
     """Run one brief per value of ``by`` found in the data, ``workers`` at a time.
 
@@ -62,7 +68,9 @@ def batch(
     raw : the other run parameters, shared by every brief.
     workers : runs at once (each starts its own kernels).
     out_root, name : the batch folder is ``<out_root>/<name>``; default
-        ``briefs/<wave>-by-<by>``.
+        ``briefs/<wave>-by-<by>``. An existing folder is written into only if it is a
+        batch folder (see :func:`analysis.pipeline.outdir.check_batch_folder`).
+    cell_timeout : seconds a notebook cell may run (see :func:`run`).
 
     Returns
     -------
@@ -73,11 +81,18 @@ def batch(
     ------
     ParameterError
         A bad ``by``, ``workers`` or shared parameter, before anything runs.
+    OutputFolderError
+        An unsafe name, or a folder that is not a batch folder, before anything runs.
+    KeyboardInterrupt
+        Interrupted: running briefs stop, no other starts.
     """
     if by not in BY:
         raise ParameterError(f"--by {by!r} is not supported", f"use one of: {', '.join(BY)}")
     if workers < 1:
         raise ParameterError(f"--workers {workers} must be at least 1", "use e.g. --workers 2")
+    root = outdir.output_root(out_root, BRIEFS)
+    if name is not None:
+        outdir.check_batch_folder(root / outdir.safe_name(name))
     raw = dict(raw or {})
     if raw.get(by) not in (None, ""):
         raise ParameterError(
@@ -90,8 +105,7 @@ def batch(
     # Checked here, once: the runs need not load the data again to check themselves.
     jobs = {value: against_data(check({**raw, by: value}), visits, inst) for value in values}
     del visits
-    folder = Path(out_root) if out_root is not None else BRIEFS
-    folder = folder / (name or f"{base.wave}-by-{by}")
+    folder = outdir.check_batch_folder(root / outdir.safe_name(name or f"{base.wave}-by-{by}"))
     folder.mkdir(parents=True, exist_ok=True)
 
     start = time.perf_counter()
@@ -100,24 +114,50 @@ def batch(
     bar = _progress(len(jobs), progress)
     ctx = multiprocessing.get_context("spawn")  # the same on Linux, macOS and Windows
     os.environ["PYTHONHASHSEED"] = "0"
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = {
-            pool.submit(_one, params, str(folder), notebooks and str(notebooks)): value
-            for value, params in jobs.items()
-        }
-        for future in as_completed(futures):
-            value = futures[future]
-            status, detail = future.result()
-            if status == "ok":
-                done[value] = Path(detail)
-            else:
-                failed[value] = detail
-            bar.update(1)
-            bar.set_postfix_str(f"{len(failed)} failed" if failed else "")
-    bar.close()
+    nb = notebooks and str(Path(notebooks).resolve())
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    queue = list(jobs.items())
+    running: dict = {}
+    try:
+        while queue or running:
+            while queue and len(running) < workers:  # hand out no more than can run
+                value, params = queue.pop(0)
+                running[pool.submit(_one, params, str(folder), nb, cell_timeout)] = value
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                value = running.pop(future)
+                status, detail = future.result()
+                if status == "ok":
+                    done[value] = Path(detail)
+                else:
+                    failed[value] = detail
+                bar.update(1)
+                bar.set_postfix_str(f"{len(failed)} failed" if failed else "")
+    except BaseException:
+        _stop_workers(ctx, pool)
+        raise
+    finally:
+        bar.close()
+    pool.shutdown()
     result = BatchResult(folder, done, failed, time.perf_counter() - start)
     _write_index(result, by, inst, base)
     return result
+
+
+def _stop_workers(ctx, pool: ProcessPoolExecutor) -> None:
+    """Interrupt the running briefs (each stops its kernels and keeps its last good
+    brief), then end the workers."""
+    workers = ctx.active_children()
+    for proc in workers:
+        try:
+            os.kill(proc.pid, signal.SIGINT)
+        except (OSError, AttributeError):
+            proc.terminate()
+    for proc in workers:
+        proc.join(timeout=15)
+        if proc.is_alive():
+            proc.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _progress(total: int, enabled: bool):
@@ -147,6 +187,7 @@ def _write_index(result: BatchResult, by: str, inst, base) -> None:
     title = f"{base.wave}年分{q.short.zh}简报 · Briefs by {q.short.en.lower()}, {base.wave}"
     page = (
         "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'/>"
+        f"<meta name='generator' content='{outdir.BATCH_MARK}'/>"
         f"<title>{html.escape(title)}</title><style>{brief_css()}</style></head><body>"
         f"<main class='brief'><h1>{html.escape(title)}</h1>"
         "<table><thead><tr><th>" + html.escape(q.short.zh) + "</th>"
