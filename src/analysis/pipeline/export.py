@@ -137,54 +137,76 @@ def _safe(value):
 def tables_xlsx(findings, path, lang: str = "zh") -> None:
     """The brief's tables as a workbook for staff: index, difficulties, policies,
     regions, requests, and the firms' redacted words. Formats only: every value comes
-    from ``findings``."""
+    from ``findings``, rounded as the brief prints it (shares to 0.1% and shown as
+    percentages, scores to 0.1, days whole), with words, never codes, in the text
+    columns, and a suppressed figure said to be withheld as the brief says it."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     zh = lang != "en"
+    withheld = "不予公布" if zh else "not shown"
 
     def label(text):
         return text.get(lang)
 
-    def stat(s):
-        return [s.estimate, s.ci_low, s.ci_high, s.n]
+    def stat(s, kind):
+        if s.suppressed or s.estimate is None:
+            return [(withheld, "text"), (None, kind), (None, kind), (s.n, "count")]
+        return [(s.estimate, kind), (s.ci_low, kind), (s.ci_high, kind), (s.n, "count")]
 
+    vs = {
+        "above": ("显著高于全省", "above the province"),
+        "below": ("显著低于全省", "below the province"),
+        "not_different": ("与全省无显著差异", "not significantly different"),
+        "suppressed": ("不予公布", "not shown"),
+    }
+    ci = ["置信区间下限", "置信区间上限", "样本企业数"] if zh else ["CI low", "CI high", "Firms"]
     sheets = {
         ("指数", "Index"): (
-            ["维度", "得分", "置信区间下限", "置信区间上限", "样本企业数"]
-            if zh
-            else ["dimension", "score", "ci_low", "ci_high", "n"],
-            [["营商环境指数" if zh else "index", *stat(findings.index.overall)]]
-            + [[label(d.label), *stat(d.score)] for d in findings.index.dimensions],
+            ["维度", "得分", *ci] if zh else ["Dimension", "Score", *ci],
+            [
+                [
+                    ("营商环境指数" if zh else "Business-environment index", "text"),
+                    *stat(findings.index.overall, "score"),
+                ]
+            ]
+            + [
+                [(label(d.label), "text"), *stat(d.score, "score")]
+                for d in findings.index.dimensions
+            ],
         ),
         ("困难", "Difficulties"): (
-            ["困难", "占比", "置信区间下限", "置信区间上限", "样本企业数"]
-            if zh
-            else ["difficulty", "share", "ci_low", "ci_high", "n"],
-            [[label(d.label), *stat(d.share)] for d in findings.difficulties],
+            ["困难", "占比", *ci] if zh else ["Difficulty", "Share", *ci],
+            [[(label(d.label), "text"), *stat(d.share, "share")] for d in findings.difficulties],
         ),
         ("政策", "Policies"): (
             ["政策", "知晓率", "享受率", "知晓未享受比例"]
             if zh
-            else ["policy", "aware", "benefited", "reach_gap"],
+            else ["Policy", "Aware", "Benefited", "Aware, not benefited"],
             [
-                [label(p.label), p.aware.estimate, p.benefited.estimate, p.reach_gap.estimate]
+                [(label(p.label), "text")]
+                + [stat(x, "share")[0] for x in (p.aware, p.benefited, p.reach_gap)]
                 for p in findings.policies
             ],
         ),
         ("市州", "Regions"): (
-            ["市州", "指数", "置信区间下限", "置信区间上限", "样本企业数", "排名", "与全省比较"]
+            ["市州", "指数", *ci, "排名", "与全省比较"]
             if zh
-            else ["region", "index", "ci_low", "ci_high", "n", "rank", "vs_province"],
+            else ["Region", "Index", *ci, "Rank", "Against the province"],
             [
-                [label(r.label), *stat(r.score), r.rank, r.vs_province]
+                [
+                    (label(r.label), "text"),
+                    *stat(r.score, "score"),
+                    (r.rank, "count"),
+                    (vs.get(r.vs_province, (r.vs_province,) * 2)[0 if zh else 1], "text"),
+                ]
                 for r in findings.index.regions
             ],
         ),
         ("原话", "Quotes"): (
-            ["类别", "企业原话（已删除可识别信息）"] if zh else ["category", "quote (redacted)"],
+            ["类别", "企业原话（已删除可识别信息）"] if zh else ["Category", "Quote (redacted)"],
             [
-                [label(c.label), q]
+                [(label(c.label), "text"), (q, "text")]
                 for block in findings.open_answers
                 if block.field == "urgent_needs"
                 for c in block.categories
@@ -193,12 +215,20 @@ def tables_xlsx(findings, path, lang: str = "zh") -> None:
         ),
     }
     if findings.requests is not None:
+        few = "件数过少，不予公布" if zh else "too few requests, not shown"
         sheets[("诉求", "Requests")] = (
             ["责任部门", "件数", "已办结", "办结率", "办结天数中位数", "超期"]
             if zh
-            else ["department", "requests", "resolved", "rate", "median_days", "overdue"],
+            else ["Department", "Requests", "Resolved", "Share resolved", "Median days", "Overdue"],
             [
-                [label(d.label), d.total, d.resolved, d.rate, d.median_days, d.overdue]
+                [
+                    (label(d.label), "text"),
+                    (d.total, "count"),
+                    (d.resolved, "count"),
+                    (d.rate, "share") if d.rate is not None else (few, "text"),
+                    (d.median_days, "days"),
+                    (d.overdue, "count"),
+                ]
                 for d in findings.requests.by_department
             ],
         )
@@ -210,9 +240,28 @@ def tables_xlsx(findings, path, lang: str = "zh") -> None:
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for row in rows:
-            ws.append([v for v, _ in map(_safe, row)])
-            for cell, (_, risky) in zip(ws[ws.max_row], map(_safe, row), strict=True):
-                if risky:
+            values = [_rounded(v, kind) for v, kind in row]
+            ws.append([v for v, _ in map(_safe, values)])
+            for cell, value, (_, kind) in zip(ws[ws.max_row], values, row, strict=True):
+                if _safe(value)[1]:
                     cell.data_type = "s"  # stored as text, never evaluated
                     cell.quotePrefix = True  # and shown as text in Excel
+                elif isinstance(value, int | float) and not isinstance(value, bool):
+                    cell.number_format = _FORMATS.get(kind, "General")
     book.save(path)
+
+
+_FORMATS = {"share": "0.0%", "score": "0.0", "count": "#,##0", "days": "0"}
+
+
+def _rounded(value, kind: str):
+    """A value as the brief prints it: no float noise in a cell."""
+    if value is None or isinstance(value, str | bool):
+        return value
+    if kind == "share":
+        return round(float(value), 3)
+    if kind == "score":
+        return round(float(value), 1)
+    if kind in ("count", "days"):
+        return round(float(value))
+    return value
