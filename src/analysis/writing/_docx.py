@@ -249,6 +249,7 @@ class _Writer:
                 right = cell["attrs"].get("align") == "right"
                 target.alignment = WD_ALIGN_PARAGRAPH.RIGHT if right else WD_ALIGN_PARAGRAPH.LEFT
                 _spacing(target, 0, 15)
+                target.paragraph_format.keep_with_next = i < len(rows) - 1  # one piece
                 for text, strong in _inline_text(cell["children"]):
                     _font(
                         target.add_run(text),
@@ -264,7 +265,10 @@ class _Writer:
             if kind == "heading":
                 self.heading(token["attrs"]["level"], _inline_text(token["children"]))
             elif kind == "paragraph":
-                self.para(_inline_text(token["children"]))
+                runs = _inline_text(token["children"])
+                p = self.para(runs)
+                if runs and all(bold for text, bold in runs if text.strip()):
+                    p.paragraph_format.keep_with_next = True  # a caption stays with its table
             elif kind == "list":
                 ordered = token["attrs"].get("ordered")
                 for k, item in enumerate(token["children"], 1):

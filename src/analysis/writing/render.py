@@ -275,6 +275,14 @@ def _suppression_note(ctx, findings) -> str:
     return f"（本次共有{n}项数据因此未予公布）" if n else ""
 
 
+def _most(rank) -> str:
+    """A rank before a superlative in English: ``most`` for the first, ``second most``…"""
+    value = rank.value if isinstance(rank, Fact) else rank
+    if value is None:
+        return ""
+    return "most" if int(value) == 1 else f"{numfmt.ordinal(int(value), 'en')} most"
+
+
 def _lead(text) -> tuple[str, str]:
     """An action's first sentence (its lead, set in bold) and the rest; no lead when
     the action is one sentence."""
@@ -359,6 +367,7 @@ def environment(autoescape: bool = False) -> jinja2.Environment:
     env.filters["count"] = numfmt.count
     env.filters["cn"] = numfmt.cn_ordinal
     env.filters["ordinal"] = jinja2.pass_context(lambda ctx, v: numfmt.ordinal(v, _lang(ctx)))
+    env.filters["most"] = _most
     env.filters["month"] = jinja2.pass_context(lambda ctx, v: numfmt.month(v, _lang(ctx)))
     env.filters["day"] = jinja2.pass_context(lambda ctx, v: numfmt.day(v, _lang(ctx)))
     env.tests["available"] = _available
