@@ -56,6 +56,9 @@ def test_sample_writes_the_files(tmp_path):
         "visits.csv",
         "requests.csv",
         "frame.csv",
+        "submissions.csv",
+        "events.csv",
+        "services.csv",
         "README.md",
     }
 
@@ -87,3 +90,26 @@ def test_unexpected_exception_is_reported_as_a_bug(monkeypatch, capsys):
     monkeypatch.delenv("QIFANG_DEBUG", raising=False)
     assert cli.main(["validate", "x.csv"]) == 3
     assert "bug in Qifang" in capsys.readouterr().err
+
+
+def test_cli_calls_results_with_the_parsed_arguments(monkeypatch, tmp_path):
+    seen = {}
+
+    def fake_results(raw, out_root=None, name=None, notebooks=None, cell_timeout=None):
+        seen.update(raw=raw, out_root=out_root, name=name)
+
+    monkeypatch.setattr("analysis.pipeline.results.results", fake_results)
+    argv = ["results", "--period", "2025H1", "submissions=报送台账.xlsx", "services=s.csv",
+            "--out", str(tmp_path), "--name", "half"]
+    assert cli.main(argv) == 0
+    assert seen == {
+        "raw": {"submissions": "报送台账.xlsx", "services": "s.csv", "period": "2025H1"},
+        "out_root": tmp_path,
+        "name": "half",
+    }
+    assert cli.main(["results", "period=2025"]) == 0 and seen["raw"] == {"period": "2025"}
+
+
+def test_results_period_given_twice_must_agree(capsys):
+    assert cli.main(["results", "--period", "2025", "period=2024"]) == 1
+    assert "disagree" in capsys.readouterr().err

@@ -16,7 +16,17 @@ from importlinter import cli as importlinter_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "analysis"
-STAGES = ("ingest", "survey", "measures", "findings", "writing", "pipeline", "sample", "desk")
+STAGES = (
+    "ingest",
+    "survey",
+    "measures",
+    "findings",
+    "writing",
+    "tracking",
+    "pipeline",
+    "sample",
+    "desk",
+)
 TOP_LEVEL = {"__init__.py", "cli.py", "errors.py"}
 
 

@@ -112,6 +112,25 @@ def _parser() -> argparse.ArgumentParser:
     _runner_options(r)
     r.set_defaults(func=_run)
 
+    res = sub.add_parser(
+        "results",
+        help="the office's results for a period from its ledgers: brief, tables, 工作总结",
+    )
+    res.add_argument(
+        "assignments",
+        nargs="*",
+        metavar="NAME=VALUE",
+        help="parameters, e.g. submissions=报送.xlsx events=采用.xlsx services=服务.xlsx",
+    )
+    res.add_argument(
+        "--period", help="2025, 2025H1, 2025Q3 or 2025-03-01..2025-08-31 (default 2025)"
+    )
+    res.add_argument("-f", "--params-file", type=Path, help="parameters from a YAML file")
+    res.add_argument("--name", help="the folder's name (default results-<period>)")
+    res.add_argument("--out", type=Path, default=None, help="where the folder goes (briefs/)")
+    _runner_options(res)
+    res.set_defaults(func=_results)
+
     b = sub.add_parser("batch", help="one brief per region (or industry, size), in parallel")
     b.add_argument("--by", required=True, choices=("region", "industry", "size"))
     b.add_argument("--workers", type=int, default=2, help="briefs made at once (2)")
@@ -187,7 +206,7 @@ def _runner_options(p: argparse.ArgumentParser) -> None:
         help="stop when one notebook cell runs longer than this (1800)",
     )
     p.add_argument(
-        "--notebooks", type=Path, default=None, help="folder of the three notebooks (notebooks/)"
+        "--notebooks", type=Path, default=None, help="folder of the notebooks (notebooks/)"
     )
 
 
@@ -204,6 +223,27 @@ def _run(args) -> int:
 
     run(
         _params(args),
+        out_root=args.out,
+        name=args.name,
+        notebooks=args.notebooks,
+        cell_timeout=args.cell_timeout,
+    )
+    return 0
+
+
+def _results(args) -> int:
+    from analysis.errors import ParameterError
+    from analysis.pipeline.results import results
+
+    raw = _params(args)
+    if args.period is not None:
+        if "period" in raw and str(raw["period"]) != args.period:
+            raise ParameterError(
+                f"--period {args.period} and period={raw['period']} disagree", "give one of them"
+            )
+        raw["period"] = args.period
+    results(
+        raw,
         out_root=args.out,
         name=args.name,
         notebooks=args.notebooks,
@@ -292,6 +332,7 @@ def _sample(args) -> int:
         + ", ".join(f"{w}: {n:,}" for w, n in per_wave.items())
     )
     print(f"  requests.csv  {len(sample.requests):>10,} requests")
+    print("  submissions.csv, events.csv, services.csv: the office's ledgers (see README.md)")
     print(
         f"  frame.csv     {len(sample.frame):>10,} strata, "
         f"{int(sample.frame.groupby('wave').firms.sum().iloc[-1]):,} registered firms in "

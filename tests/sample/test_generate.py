@@ -8,18 +8,20 @@ import pandas as pd
 from analysis.sample.generate import FINANCING_BY_SIZE, generate_sample, write_sample
 from conftest import SAMPLE
 
+LEDGERS = ("submissions.csv", "events.csv", "services.csv")
+
 
 def test_same_seed_same_files(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     write_sample(generate_sample(firms=300, seed=3), a)
     write_sample(generate_sample(firms=300, seed=3), b)
-    for name in ("visits.csv", "requests.csv", "frame.csv", "README.md"):
+    for name in ("visits.csv", "requests.csv", "frame.csv", "README.md", *LEDGERS):
         assert (a / name).read_bytes() == (b / name).read_bytes()
 
 
 def test_committed_sample_is_what_the_generator_makes(tmp_path):
     write_sample(generate_sample(), tmp_path)
-    for name in ("visits.csv", "requests.csv", "frame.csv", "README.md"):
+    for name in ("visits.csv", "requests.csv", "frame.csv", "README.md", *LEDGERS):
         digest = [
             hashlib.sha256(p.read_bytes()).hexdigest() for p in (tmp_path / name, SAMPLE / name)
         ]

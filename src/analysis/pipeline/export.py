@@ -140,9 +140,6 @@ def tables_xlsx(findings, path, lang: str = "zh") -> None:
     from ``findings``, rounded as the brief prints it (shares to 0.1% and shown as
     percentages, scores to 0.1, days whole), with words, never codes, in the text
     columns, and a suppressed figure said to be withheld as the brief says it."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     zh = lang != "en"
     withheld = "不予公布" if zh else "not shown"
 
@@ -232,17 +229,29 @@ def tables_xlsx(findings, path, lang: str = "zh") -> None:
                 for d in findings.requests.by_department
             ],
         )
+    write_workbook({(zh_en[0] if zh else zh_en[1]): table for zh_en, table in sheets.items()}, path)
+
+
+def write_workbook(sheets: dict[str, tuple[list, list[list]]], path) -> None:
+    """Write sheets of (header, rows) as a workbook: bold headers, and any text a
+    spreadsheet would run as a formula stored and shown as text. A cell given as
+    ``(value, kind)`` (kind ``share``, ``score``, ``count``, ``days`` or ``text``) is
+    rounded as a brief prints it and shown in that kind's number format."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     book = Workbook()
     book.remove(book.active)
-    for (name_zh, name_en), (header, rows) in sheets.items():
-        ws = book.create_sheet(name_zh if zh else name_en)
+    for name, (header, rows) in sheets.items():
+        ws = book.create_sheet(name)
         ws.append(header)
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for row in rows:
-            values = [_rounded(v, kind) for v, kind in row]
+            typed = [c if isinstance(c, tuple) else (c, "") for c in row]
+            values = [_rounded(v, kind) for v, kind in typed]
             ws.append([v for v, _ in map(_safe, values)])
-            for cell, value, (_, kind) in zip(ws[ws.max_row], values, row, strict=True):
+            for cell, value, (_, kind) in zip(ws[ws.max_row], values, typed, strict=True):
                 if _safe(value)[1]:
                     cell.data_type = "s"  # stored as text, never evaluated
                     cell.quotePrefix = True  # and shown as text in Excel

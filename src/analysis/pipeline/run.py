@@ -493,13 +493,26 @@ def _version(name: str) -> str:
         return "not installed"
 
 
-def _manifest(work: Path, p: Params, nb_dir: Path, timings: dict) -> None:
-    inputs = {}
-    for name in ("visits", "requests", "frame", "instrument", "rules", "coding"):
+INPUTS = ("visits", "requests", "frame", "instrument", "rules", "coding")
+
+
+def _manifest(
+    work: Path,
+    p,
+    nb_dir: Path,
+    timings: dict,
+    inputs: tuple[str, ...] = INPUTS,
+    run_notebooks: tuple[str, ...] = (ANALYSIS, *WRITING),
+) -> None:
+    """manifest.json: the parameters, the SHA-256 of every input, notebook and output,
+    package versions and timings."""
+    hashes = {}
+    for name in inputs:
         path = getattr(p, name)
         if path:
-            inputs[name] = {"path": path, "sha256": sha256(path)}
-    notebooks = {nb: {"sha256": sha256(nb_dir / nb)} for nb in (ANALYSIS, *WRITING)}
+            hashes[name] = {"path": path, "sha256": sha256(path)}
+    inputs = hashes
+    notebooks = {nb: {"sha256": sha256(nb_dir / nb)} for nb in run_notebooks}
     outputs = {
         str(f.relative_to(work)): {"bytes": f.stat().st_size, "sha256": sha256(f)}
         for f in sorted(work.rglob("*"))

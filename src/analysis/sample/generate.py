@@ -52,7 +52,9 @@ import pandas as pd
 
 from analysis.ingest.instrument import Instrument, load_instrument
 from analysis.ingest.iorw import write_csv
+from analysis.sample import _ledgers as ledger_rows
 from analysis.sample import _sample_text as words
+from analysis.sample._ledgers import readme_section, write_ledgers
 from analysis.sample._sample_text import PII_SHARE, phrases
 
 WAVES = (2024, 2025)
@@ -485,7 +487,8 @@ def _requests(rng, visits: pd.DataFrame, diff: dict) -> pd.DataFrame:
 
 
 def write_sample(sample: Sample, out: str | Path = DEFAULT_OUT) -> list[Path]:
-    """Write visits.csv, requests.csv, frame.csv (UTF-8) and README.md into ``out``.
+    """Write visits.csv, requests.csv, frame.csv (UTF-8), the office's ledgers
+    (submissions.csv, events.csv, services.csv) and README.md into ``out``.
 
     Returns the paths written.
     """
@@ -500,6 +503,7 @@ def write_sample(sample: Sample, out: str | Path = DEFAULT_OUT) -> list[Path]:
         path = out / f"{name}.csv"
         write_csv(df, path)
         paths.append(path)
+    paths += write_ledgers(out)
     readme = out / "README.md"
     readme.write_text(_readme(sample), encoding="utf-8")
     paths.append(readme)
@@ -521,6 +525,9 @@ invented.** The files follow `data/instrument/enterprise-visit.yaml`.
 | `visits.csv` | {len(v):,} ({waves}) | one row per visited firm |
 | `requests.csv` | {len(sample.requests):,} | requests ledger, followed to {LEDGER_AS_OF} |
 | `frame.csv` | {len(sample.frame):,} | registered firms per wave x region x size class |
+| `submissions.csv` | {len(ledger_rows.submissions()):,} | submissions ledger (报送台账) |
+| `events.csv` | {len(ledger_rows.events()):,} | adoptions, instructions, replies (采用/批示/答复) |
+| `services.csv` | {len(ledger_rows.services()):,} | services ledger (服务台账), GBK |
 
 Design: stratified by wave x region x size class, disproportionate allocation (large
 and medium firms and small regions over-sampled); weight = frame firms / sampled firms
@@ -547,4 +554,4 @@ Planted parameters, as the generator holds them:
 ```json
 {effects}
 ```
-"""
+{readme_section()}"""

@@ -488,3 +488,65 @@ def quadrant(
         + (labels.get("priority", "priority") + "：" + "、".join(priority) if priority else "")
     )
     return _render(fig, alt, caption)
+
+
+def count_bars(
+    df: pd.DataFrame,
+    series: list[tuple[str, str, str]],
+    title: str = "",
+    caption: str = "",
+    unit: str = "",
+    digits: int = 0,
+) -> Chart:
+    """Counts as horizontal bars, one group per row of ``df`` in its order (top first),
+    one bar per series: ``series`` is (column, legend label, colour). Values are printed
+    at the bars' ends with ``digits`` decimals and ``unit``; no intervals (counts from a
+    ledger are not estimates).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"label": ["社情民意信息", "调研报告"], "sent": [20, 3],
+    ...                    "adopted": [11, 2]})
+    >>> count_bars(df, [("sent", "报送", PALETTE["muted"]),
+    ...                 ("adopted", "采用", PALETTE["main"])]).png[:4]
+    b'\\x89PNG'
+    """
+    import matplotlib
+
+    d = df.iloc[::-1].reset_index(drop=True)
+    k = len(series)
+    height = 0.8 / k
+    fig, ax = _figure((0.22 + 0.16 * k) * len(d) + 0.8)
+    with matplotlib.rc_context(_style()):
+        y = np.arange(len(d))
+        top = max(float(d[c].max()) for c, _, _ in series) if len(d) else 1.0
+        top = top or 1.0
+        for i, (column, name, colour) in enumerate(series):
+            offset = (k - 1 - i - (k - 1) / 2) * height
+            values = d[column].to_numpy(float)
+            ax.barh(y + offset, values, height=height * 0.92, color=colour, label=name, zorder=2)
+            for yi, v in zip(y, values, strict=True):
+                ax.text(
+                    v + top * 0.012,
+                    yi + offset,
+                    f"{v:,.{digits}f}{unit}",
+                    va="center",
+                    fontsize=7,
+                    color=PALETTE["text"],
+                )
+        ax.set_yticks(y, d["label"])
+        ax.set_xlim(0, top * 1.2)
+        ax.grid(axis="y", visible=False)
+        if k > 1:
+            ax.legend(loc="lower right", fontsize=7.5, frameon=False)
+        if title:
+            ax.set_title(title)
+    alt = (
+        title
+        + "："
+        + "；".join(
+            f"{r['label']} " + "，".join(f"{n} {r[c]:,.{digits}f}{unit}" for c, n, _ in series)
+            for _, r in df.iterrows()
+        )
+    )
+    return _render(fig, alt, caption)

@@ -228,3 +228,32 @@ def numbers_in(text: str) -> list[str]:
     ['42.3%', '5.2个百分点', '8.4亿元']
     """
     return _NUMBER.findall(text)
+
+
+def amount_exact(yuan: float | None, lang: str = "zh") -> str:
+    """Money exactly, in the largest unit that needs no rounding (ledger totals).
+
+    >>> amount_exact(1.25e9), amount_exact(21_345_600), amount_exact(8_500.5)
+    ('12.5亿元', '2,134.56万元', '8,500.5元')
+    >>> amount_exact(21_345_600, "en")
+    'CNY 21,345,600'
+    """
+    if _missing(yuan):
+        return "—"
+    cents = round(yuan * 100)
+    if lang == "en":
+        for size, word in ((10**11, "billion"), (10**8, "million")):
+            if abs(cents) >= size and cents % (size // 1000) == 0:
+                return f"CNY {_plain(cents / size, 3)} {word}"
+        return f"CNY {_plain(cents / 100, 2, True)}"
+    if abs(cents) >= 10**10 and cents % 10**6 == 0:  # whole 万, at most 4 decimals of 亿
+        return f"{_plain(cents / 10**10, 4, True)}亿元"
+    if abs(cents) >= 10**6 and cents % 10**4 == 0:  # whole 100元: at most 2 decimals of 万
+        return f"{_plain(cents / 10**6, 2, True)}万元"
+    return f"{_plain(cents / 100, 2, True)}元"
+
+
+def _plain(x: float, digits: int, separators: bool = True) -> str:
+    """A number with up to ``digits`` decimals and no trailing zeros."""
+    text = f"{x:,.{digits}f}" if separators else f"{x:.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
