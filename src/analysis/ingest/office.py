@@ -163,6 +163,8 @@ def load_office(path: str | Path | None = None, department_codes=(), unit: str =
         Naming the file, the key and what to write there.
     """
     path = Path(path) if path else DEFAULT_OFFICE
+    if not path.is_absolute() and not path.is_file():
+        path = DEFAULT_OFFICE.parents[2] / path  # relative to the project, as run parameters
     name = path.name
     if not path.is_file():
         raise ProfileError(f"office profile not found: {path}", "give office=PATH of a YAML file")
