@@ -464,33 +464,37 @@ def title_lines(title: str, width: int = TITLE_CHARS) -> list[str]:
     ['关于破解小微民营企业', '融资难融资贵问题的提案']
     """
     title = title.strip()
-    if len(title) <= width:
+    if _units(title) <= width:
         return [title]
     cuts, pos = [], 0
     for word in _tokenizer().cut(title, HMM=False):
         pos += len(word)
         if 0 < pos < len(title):
             cuts.append(pos)
-    count = math.ceil(len(title) / width)
+    count = math.ceil(_units(title) / width)
     best, best_cost = None, math.inf
     for combo in combinations(cuts, count - 1):
         bounds = [0, *combo, len(title)]
         lines = [title[a:b] for a, b in pairwise(bounds)]
-        if any(len(x) > width for x in lines):
+        if any(_units(x.strip()) > width for x in lines):
             continue
-        cost = max(map(len, lines)) - min(map(len, lines))
+        sizes = [_units(x.strip()) for x in lines]
+        cost = max(sizes) - min(sizes)
+        for line in lines[:-1]:
+            if line.endswith((" ", "　", "，", "；", "：", "、")):
+                cost -= 12  # a break between clauses is the surest sense break
         for k, line in enumerate(lines):
             if k > 0 and line.startswith(_BAD_START):
                 cost += 50
             if k < len(lines) - 1 and line.endswith(_BAD_END):
                 cost += 50
-            if k > 0 and len(lines[k - 1]) > len(line) + 1:
+            if k > 0 and sizes[k - 1] > sizes[k] + 1:
                 cost += 2  # an inverted trapezoid
         if cost < best_cost:
             best, best_cost = lines, cost
     if best is None:  # no word boundary fits: cut by width
         return [title[i : i + width] for i in range(0, len(title), width)]
-    return best
+    return [line.strip(" 　") for line in best]
 
 
 # -- pages ------------------------------------------------------------------------------
