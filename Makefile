@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 brief: setup ## produce the default brief from the bundled sample (briefs/)
 	$(BIN)/qifang run
 
-test: setup ## run ruff and the test suite (as root on Debian, installs Chromium for the browser test)
+test: setup ## run ruff and the test suite (as root on Debian, installs Chromium and LibreOffice Writer for the browser and draft tests)
 	@scripts/ensure-system-deps.sh --test
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest

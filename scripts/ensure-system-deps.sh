@@ -2,14 +2,19 @@
 # Install the system packages Qifang needs when they are missing: a CJK font (Chinese
 # glyphs in charts and PDFs), Pango (WeasyPrint's text layout) and HarfBuzz-subset
 # (without it WeasyPrint subsets the CJK fonts with fontTools: 12 s a PDF instead of
-# 0.2 s). With --test, also Debian's Chromium, which the desk's browser test drives
-# (Playwright with executable_path; no browser is ever downloaded). Acts only as root on
-# Debian/Ubuntu; elsewhere it says what to install.
+# 0.2 s). With --test, also the tools the tests use: Debian's Chromium, which the desk's
+# browser test drives (Playwright with executable_path; no browser is ever downloaded),
+# and LibreOffice Writer and poppler-utils, which turn the drafts' DOCX into PDF to count
+# their pages. Acts only as root on Debian/Ubuntu; elsewhere it says what to install.
 set -euo pipefail
 
 need=()
 if [ "${1:-}" = "--test" ] && [ ! -x /usr/bin/chromium ]; then
     need+=(chromium)
+fi
+if [ "${1:-}" = "--test" ]; then
+    command -v soffice >/dev/null || need+=(libreoffice-writer-nogui)
+    command -v pdfinfo >/dev/null || need+=(poppler-utils)
 fi
 if ! (command -v fc-list >/dev/null && fc-list :lang=zh family | grep -q .); then
     need+=(fonts-noto-cjk fontconfig)

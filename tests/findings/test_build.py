@@ -75,3 +75,20 @@ def test_a_region_brief_is_a_domain_of_the_whole_design():
 def test_parameters_are_checked_first():
     with pytest.raises(ParameterError, match="region='拉萨' is not in the data"):
         sample_findings(region="拉萨")
+
+
+def test_one_cut_off_date_per_wave_in_every_brief():
+    """The province's brief and a region's said different cut-off dates for the same
+    wave when each took the latest date inside its own subset."""
+    dates = {
+        sample_findings(**kw).scope.as_of
+        for kw in ({}, {"region": "haidong"}, {"region": "guoluo"}, {"size": "large"})
+    }
+    assert len(dates) == 1
+    province, region = sample_findings(), sample_findings(region="guoluo")
+    assert province.requests.as_of == region.requests.as_of == province.scope.as_of
+
+
+def test_a_cut_off_date_can_be_given():
+    f = sample_findings(as_of="2025-11-30")
+    assert f.scope.as_of == f.requests.as_of == "2025-11-30"

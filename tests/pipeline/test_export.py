@@ -144,7 +144,40 @@ def test_spreadsheet_export_neutralises_formula_injection(tmp_path):
     for text in ('=HYPERLINK("http://example.com","x")', "@SUM(1+1)"):
         assert cells[text].data_type == "s" and cells[text].quotePrefix
     assert not cells["正常的话"].quotePrefix
-    assert openpyxl.load_workbook(path)["困难"]["B2"].value == f.difficulties[0].share.estimate
+    assert openpyxl.load_workbook(path)["困难"]["B2"].value == round(
+        f.difficulties[0].share.estimate, 3
+    )
+
+
+def test_spreadsheet_cells_hold_what_the_brief_prints(tmp_path):
+    """No float noise, no codes: shares as percentages to 0.1%, whole median days,
+    words for the comparison with the province, and withheld figures said so."""
+    import openpyxl
+
+    from analysis.pipeline.export import tables_xlsx
+    from findings_fixture import sample_findings
+
+    f = sample_findings()
+    path = tmp_path / "tables.xlsx"
+    tables_xlsx(f, path)
+    book = openpyxl.load_workbook(path)
+    share = book["困难"]["B2"]
+    assert share.value == 0.614 and share.number_format == "0.0%"
+    assert book["指数"]["B2"].value == 63.3 and book["指数"]["B2"].number_format == "0.0"
+    for row in book["诉求"].iter_rows(min_row=2, values_only=True):
+        assert row[4] is None or isinstance(row[4], int)
+    words = {row[6] for row in book["市州"].iter_rows(min_row=2, values_only=True)}
+    assert words <= {"显著高于全省", "显著低于全省", "与全省无显著差异", "不予公布"}
+    for ws in book.worksheets:
+        for row in ws.iter_rows(min_row=2, values_only=True):
+            for v in row:
+                assert not isinstance(v, float) or v == round(v, 3), (ws.title, v)
+                assert v not in ("not_different", "above", "below", "suppressed"), ws.title
+    tables_xlsx(f, tmp_path / "en.xlsx", lang="en")
+    en = openpyxl.load_workbook(tmp_path / "en.xlsx")
+    assert {r[6] for r in en["Regions"].iter_rows(min_row=2, values_only=True)} <= {
+        "above the province", "below the province", "not significantly different", "not shown"
+    }
 
 
 def test_laying_out_a_brief_never_fetches_a_url():

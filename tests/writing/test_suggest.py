@@ -70,13 +70,38 @@ def test_the_planted_problems_come_first():
     fired = suggest(sample_findings())
     assert [s.rule for s in fired[:2]] == ["financing", "inspection"]
     top = fired[0]
-    assert top.priority == "high" and top.departments[0].zh == "金融管理部门"
+    assert top.priority == "high" and top.departments[0] == "fin_reg"
     assert {e.path for e in top.evidence} >= {
         "difficulty.financing.share",
         "difficulty.financing.gap",
     }
     assert "61.4%" in top.problem.zh and "50.6个百分点" in top.problem.zh
     assert "61.4%" in top.problem.en
+    # the same problem for leaders: no interval, no test, the difference in words
+    assert "61.4%" in top.plain_problem.zh and "置信区间" not in top.plain_problem.zh
+    assert "是大型企业（14.6%）的4倍多" in top.plain_problem.zh
+    assert "p<" not in top.plain_problem.en and "more than 4 times" in top.plain_problem.en
+    # each action names its own departments, and may cite a policy document
+    assert top.actions[0].departments == ("fin_reg",)
+    assert top.actions[0].cites == ("private_economy_law",)
+    assert top.actions[1].departments == ("finance", "fin_reg")
+
+
+def test_an_action_s_departments_and_citations_are_checked(tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "rules:\n  - id: financing\n    topic: {zh: 融资, en: Finance}\n    priority: high\n"
+        "    when: difficulty.financing.share > 0\n    evidence: [difficulty.financing.share]\n"
+        "    departments: [finance]\n    title: {zh: 甲, en: a}\n    problem: {zh: 甲, en: a}\n"
+        "    actions:\n      - {zh: 甲, en: a, departments: [police]}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(RuleError, match=r"action 1 names unknown department\(s\) police"):
+        load_rules(path)
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "departments: [police]}", "cites: law}"), encoding="utf-8")
+    with pytest.raises(RuleError, match="'cites' must list document ids"):
+        load_rules(path)
 
 
 def test_no_suggestion_fires_without_its_evidence():

@@ -38,7 +38,8 @@ ZH = {
     "unit": ("报送单位", "公文草稿署名的单位"),
     "rules": ("建议规则文件", "自定义建议规则（YAML），与默认规则合并"),
     "coding": ("编码词典", "自定义开放题编码词典（YAML），与默认词典合并"),
-    "profile": ("单位简介", "单位信息文件（YAML），用于公文草稿"),
+    "office": ("单位档案", "报送单位档案（YAML）：单位、界别、期号、部门名称、政策文件"),
+    "as_of": ("数据截止日期", "诉求数据截至日期，如2025-12-31；留空为本轮最后日期"),
 }
 EN = {
     "region": "Region",
@@ -53,7 +54,8 @@ EN = {
     "unit": "Issuing unit",
     "rules": "Suggestion rules",
     "coding": "Coding dictionary",
-    "profile": "Office profile",
+    "office": "Office profile",
+    "as_of": "Cut-off date",
 }
 
 
@@ -115,7 +117,7 @@ def contract() -> list[Field]:
 def _is_file(name: str, comment: str) -> bool:
     from analysis.ingest import params
 
-    return name in getattr(params, "_PATHS", ()) or "(YAML)" in comment
+    return name in params.PATHS or "(YAML)" in comment
 
 
 def _comments(cls) -> dict[str, str]:

@@ -297,6 +297,25 @@ def _member(values: pd.Series, pool: pd.Series) -> np.ndarray:
     return found.to_numpy(zero_copy_only=False)
 
 
+def cut_off(s) -> str | None:
+    """One cut-off date per wave, the same in every brief of the wave: the ``as_of``
+    parameter, or the latest date of the whole wave's ledger (every region, industry
+    and size), never the latest date inside one brief's subset."""
+    if s.params.as_of:
+        return s.params.as_of
+    if s.requests is None or not len(s.requests):
+        return None
+    in_wave = s.visits.loc[s.visits["wave"] == s.params.wave, "visit_id"]
+    wave = s.requests[_member(s.requests["visit_id"], in_wave)]
+    dates = pd.concat(
+        [
+            pd.to_datetime(wave["raised_date"], errors="coerce"),
+            pd.to_datetime(wave["resolved_date"], errors="coerce"),
+        ]
+    ).dropna()
+    return None if dates.empty else dates.max().date().isoformat()
+
+
 def requests_section(s) -> Requests | None:
     from analysis.measures.ledger import ledger_report
 
@@ -308,7 +327,7 @@ def requests_section(s) -> Requests | None:
     current = req[_member(req["visit_id"], ids[s.domain])]
     if not len(current):
         return None
-    rep = ledger_report(current, s.visits, overdue_days=p.overdue_days)
+    rep = ledger_report(current, s.visits, as_of=cut_off(s), overdue_days=p.overdue_days)
     every = ledger_report(req, s.visits, as_of=rep.as_of, overdue_days=p.overdue_days)
     dept_q, cat_q = inst.requests["department"], inst.requests["category"]
 

@@ -289,13 +289,12 @@ def build_findings(s: Survey) -> Findings:
     ledger = _requests(s, omit)
     if not policy_list:
         omit.no_policies()
-    unit = p.unit or words.office.zh
     findings = Findings(
         title=Text(
             zh=f"{p.wave}年{scope.zh}民营企业大调研大走访调研简报",
             en=f"Private-enterprise visits {p.wave}: {scope.en} — survey brief",
         ),
-        unit=Text(zh=unit, en=words.office.en if unit == words.office.zh else _unit_en(unit)),
+        unit=_unit(p),
         scope=Scope(
             wave=p.wave,
             compare_wave=p.compare_wave,
@@ -307,6 +306,7 @@ def build_findings(s: Survey) -> Findings:
             area=sections.text(words.area),
             whole=sections.text(words.whole),
             region_word=region_word,
+            as_of=_as_of(s),
         ),
         method=Method(
             n_visits=n_visits,
@@ -404,6 +404,27 @@ def _requests(s: Survey, omit: Omissions):
     if ledger is None:
         omit.no_requests(given=True)
     return ledger
+
+
+def _as_of(s: Survey) -> str | None:
+    """The wave's cut-off date: the parameter, the whole wave's ledger, or its last visit."""
+    date = sections.cut_off(s)
+    if date:
+        return date
+    visits = pd.to_datetime(
+        s.visits.loc[s.visits["wave"] == s.params.wave, "visit_date"], errors="coerce"
+    ).dropna()
+    return None if visits.empty else visits.max().date().isoformat()
+
+
+def _unit(p) -> Text:
+    """The issuing unit: the ``unit`` parameter, or the office profile's."""
+    if p.unit:
+        return Text(zh=p.unit, en=_unit_en(p.unit))
+    from analysis.ingest.office import load_office
+
+    office = load_office(p.office or None)
+    return Text(zh=office.unit.zh, en=office.unit.en)
 
 
 def _unit_en(unit: str) -> str:

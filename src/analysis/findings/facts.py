@@ -68,6 +68,13 @@ class Fact:
     n: int | None = None
     p: float | None = None
     significant: bool | None = None
+    # for a difference between two groups: each side's value, firms and label
+    a: float | None = None
+    b: float | None = None
+    n_a: int | None = None
+    n_b: int | None = None
+    label_a: Text | None = None
+    label_b: Text | None = None
 
     @property
     def missing(self) -> bool:
@@ -141,6 +148,12 @@ def _change(path: str, kind: str, change: Change | None, label: Text) -> Fact:
         min(change.n_a, change.n_b),
         change.p_adjusted,
         change.significant,
+        change.a,
+        change.b,
+        change.n_a,
+        change.n_b,
+        change.label_a,
+        change.label_b,
     )
 
 

@@ -97,6 +97,9 @@ class Scope(_Model):
     area: Text = Text(zh="全省", en="Qinghai")  # a brief about every region: 全省 / 全市
     whole: Text = Text(zh="全省", en="the province")  # what a region is compared with
     region_word: Text = Text(zh="市州", en="region")  # the regions' word: 市州 / 区县
+    # the wave's cut-off date (YYYY-MM-DD), the same in every brief of the wave: the
+    # as_of parameter, or the latest date of the whole wave's ledger (or visits)
+    as_of: str | None = None
 
 
 class Method(_Model):

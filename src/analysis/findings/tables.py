@@ -36,6 +36,17 @@ def tables(findings: Findings, lang: str = "zh") -> dict[str, pd.DataFrame]:
     def share(s: Stat):
         return hidden if s.suppressed else s.estimate
 
+    whole = findings.scope.whole
+
+    def versus(code):
+        words = {
+            "above": (f"显著高于{whole.zh}", f"above {whole.en}"),
+            "below": (f"显著低于{whole.zh}", f"below {whole.en}"),
+            "not_different": (f"与{whole.zh}无显著差异", "not significantly different"),
+            "suppressed": (hidden, hidden),
+        }.get(code)
+        return t(*words) if words else code
+
     estimate = [t("置信区间下限", "ci_low"), t("置信区间上限", "ci_high"), t("样本企业数", "n")]
     out = {
         t("指数", "Index"): pd.DataFrame(
@@ -70,7 +81,7 @@ def tables(findings: Findings, lang: str = "zh") -> dict[str, pd.DataFrame]:
         # the sheet's name stays fixed (an instrument's word could be no sheet name)
         t("地区", "Regions"): pd.DataFrame(
             [
-                [label(r.label), *stat(r.score), r.rank, r.vs_province]
+                [label(r.label), *stat(r.score), r.rank, versus(r.vs_province)]
                 for r in findings.index.regions
             ],
             columns=[
@@ -169,4 +180,18 @@ def tables(findings: Findings, lang: str = "zh") -> dict[str, pd.DataFrame]:
                 t("超期", "overdue"),
             ],
         )
+    kinds = {
+        t("指数", "Index"): ["text", "score", "score", "score", "count"],
+        t("困难", "Difficulties"): ["text", "share", "share", "share", "count"],
+        t("困难分规模", "Difficulties by size"): ["text", "text", *["share"] * 3, "count"],
+        t("政策", "Policies"): ["text", "share", "share", "share"],
+        t("地区", "Regions"): ["text", "score", "score", "score", "count", "count", "text"],
+        t("困难规模差异", "Difficulty gaps"): ["text", *["share"] * 5, "", "", "text"],
+        t("急难愁盼", "Urgent needs"): ["text", "count", "share", "text"],
+        t("关键因素", "Key drivers"): ["text", "count", "share", "", "text"],
+        t("诉求", "Requests"): ["text", "count", "count", "share", "days", "count"],
+    }
+    for name, table in out.items():
+        # how tables.xlsx rounds and formats each column (as the brief prints it)
+        table.attrs["kinds"] = kinds.get(name, [""] * len(table.columns))
     return out

@@ -144,17 +144,17 @@ class Dimension:
 
 @dataclass(frozen=True)
 class Words:
-    """How briefs name the whole and its issuing office (``scope:`` in the YAML).
+    """How briefs name the whole (``scope:`` in the YAML).
 
     ``area`` names a brief about every region (全省 / 全市; Qinghai / Xining);
     ``whole`` is what a region is compared with (全省 / 全市; the province / the
-    city); ``office`` is the default issuing unit of the drafts. The regions' own
-    word (市州 / 区县) is the ``short`` label of the ``region`` question.
+    city). The regions' own word (市州 / 区县) is the ``short`` label of the ``region``
+    question. Who issues the brief and the drafts is the office profile's
+    (:mod:`analysis.ingest.office`), not the questionnaire's.
     """
 
     area: Text = Text("全省", "Qinghai")
     whole: Text = Text("全省", "the province")
-    office: Text = Text("省工商联", "Provincial Federation of Industry and Commerce")
 
 
 @dataclass(frozen=True)
@@ -462,11 +462,14 @@ def _build(spec: dict[str, Any], source: str) -> Instrument:
 def _words(raw: Any, where: str) -> Words:
     if raw is None:
         return Words()
-    if not isinstance(raw, dict) or set(raw) - {"area", "whole", "office"}:
+    if not isinstance(raw, dict) or set(raw) - {"area", "whole"}:
+        extra = sorted(set(raw) - {"area", "whole"}) if isinstance(raw, dict) else []
         raise InstrumentError(
-            f"{where}: 'scope' must hold area, whole and office, each as {{zh: …, en: …}}",
-            "e.g. scope: {area: {zh: 全市, en: Xining}, whole: {zh: 全市, en: the city}, "
-            "office: {zh: 市工商联, en: City Federation of Industry and Commerce}}",
+            f"{where}: 'scope' must hold area and whole, each as {{zh: …, en: …}}"
+            + (f", not {', '.join(map(str, extra))}" if extra else ""),
+            "e.g. scope: {area: {zh: 全市, en: Xining}, whole: {zh: 全市, en: the city}}"
+            + (" (the issuing office is named in the office profile: office=FILE)"
+               if "office" in extra else ""),
         )
     default = Words()
     return Words(

@@ -39,7 +39,9 @@ class Params:
     min_cell: int = 10  # cells with fewer respondents are suppressed
     confidence: float = 0.95  # confidence level of every interval
     overdue_days: int = 60  # a request open longer than this is overdue
-    unit: str = ""  # the issuing unit named on drafts; empty: the instrument's office
+    unit: str = ""  # the issuing unit named on drafts; empty: the office profile's
+    office: str = "data/office/qinghai.yaml"  # office profile: unit, 期号, departments, documents
+    as_of: str = ""  # cut-off date of the ledger (YYYY-MM-DD); empty: the wave's last date
     visits: str = "data/sample/visits.csv"  # visits export (CSV or XLSX)
     requests: str = "data/sample/requests.csv"  # requests ledger; empty: none
     frame: str = "data/sample/frame.csv"  # registered firms per wave x region x size
@@ -52,9 +54,9 @@ class Params:
 
 
 _TYPES = {f.name: f.type for f in fields(Params)}
-_PATHS = ("visits", "requests", "frame", "instrument", "rules", "coding")
+PATHS = ("visits", "requests", "frame", "instrument", "rules", "coding", "office")
 _OPTIONAL_PATHS = ("requests", "rules", "coding")
-_OPTIONAL_TEXT = ("unit",)
+_MAY_BE_EMPTY = (*_OPTIONAL_PATHS, "unit", "as_of")
 
 
 def names() -> tuple[str, ...]:
@@ -129,7 +131,7 @@ def _convert(name: str, value: Any) -> Any:
             + (" (quote it: 'yes')" if isinstance(value, bool) else ""),
         )
     if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null")):
-        if optional or name in _OPTIONAL_PATHS or name in _OPTIONAL_TEXT:
+        if optional or name in _MAY_BE_EMPTY:
             return None if optional else ""
         raise ParameterError(f"{name} cannot be empty", f"give a value for {name}")
     text = str(value).strip()
@@ -215,13 +217,22 @@ def check(raw: dict[str, Any] | None = None, root: str | Path = ROOT) -> Params:
         raise ParameterError(
             f"confidence={p.confidence} must be between 0.5 and 1", "use e.g. confidence=0.95"
         )
+    if p.as_of:
+        import datetime as _dt
+
+        try:
+            p = replace(p, as_of=_dt.date.fromisoformat(p.as_of).isoformat())
+        except ValueError:
+            raise ParameterError(
+                f"as_of={p.as_of!r} is not a date", "write the cut-off date as YYYY-MM-DD"
+            ) from None
     if p.overdue_days < 1:
         raise ParameterError(
             f"overdue_days={p.overdue_days} must be positive", "use e.g. overdue_days=60"
         )
     root = Path(root)
     paths = {}
-    for name in _PATHS:
+    for name in PATHS:
         value = getattr(p, name)
         if not value:
             continue

@@ -17,9 +17,9 @@ import uuid
 from dataclasses import fields, replace
 from pathlib import Path
 
-from analysis.ingest.params import Params
+from analysis.ingest.params import PATHS, Params
 
-INPUTS = ("visits", "requests", "frame", "instrument", "rules", "coding")
+INPUTS = PATHS  # the parameters that are files, sent to the workers as bytes
 
 _pools: dict[str, object] = {}  # batch id -> Warm kernels of this process
 _lock = threading.Lock()

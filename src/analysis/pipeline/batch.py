@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis.errors import ClusterError, ParameterError, QifangError
-from analysis.ingest.params import Params, against_data, check
+from analysis.ingest.params import PATHS, Params, against_data, check
 from analysis.pipeline import _outputs, outdir
 from analysis.pipeline.run import (
     ANALYSIS,
@@ -451,7 +451,7 @@ def _bundle(base: Params, tables, nb_dir: Path, batch_id: str) -> dict:
     from analysis.survey.cache import entry_files
 
     inputs = {}
-    for name in ("visits", "requests", "frame", "instrument", "rules", "coding"):
+    for name in PATHS:
         path = getattr(base, name)
         if path:
             inputs[name] = {"name": Path(path).name, "data": Path(path).read_bytes()}

@@ -153,21 +153,25 @@ def _safe(value):
 
 def tables_xlsx(findings, path, lang: str = "zh") -> None:
     """The brief's tables (:func:`analysis.findings.tables.tables`) as a workbook for
-    staff. Formats only: every value comes from ``findings``, suppressed figures as the
-    brief writes them."""
+    staff. Formats only: every value comes from ``findings``, rounded as the brief prints
+    it (shares to 0.1% and shown as percentages, scores to 0.1, days whole), suppressed
+    figures as the brief writes them."""
     from analysis.findings.tables import tables
 
-    sheets = {
-        name: (list(t.columns), t.to_numpy(dtype=object).tolist())
-        for name, t in tables(findings, lang).items()
-    }
+    sheets = {}
+    for name, t in tables(findings, lang).items():
+        kinds = t.attrs.get("kinds") or [""] * len(t.columns)
+        rows = [list(zip(row, kinds, strict=True)) for row in t.to_numpy(dtype=object).tolist()]
+        sheets[name] = (list(t.columns), rows)
     write_workbook(sheets, path)
 
 
 def write_workbook(sheets: dict[str, tuple[list, list[list]]], path) -> None:
     """Write sheets of (header, rows) as a workbook: bold headers, empty cells for
     missing values, and any text a spreadsheet would run as a formula stored and shown
-    as text."""
+    as text. A cell given as ``(value, kind)`` (kind ``share``, ``score``, ``count``,
+    ``days`` or ``text``) is rounded as a brief prints it and shown in that kind's number
+    format."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -179,10 +183,29 @@ def write_workbook(sheets: dict[str, tuple[list, list[list]]], path) -> None:
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for row in rows:
-            row = [None if _missing(v) else v for v in row]
-            ws.append([v for v, _ in map(_safe, row)])
-            for cell, (_, risky) in zip(ws[ws.max_row], map(_safe, row), strict=True):
-                if risky:
+            typed = [c if isinstance(c, tuple) else (c, "") for c in row]
+            values = [None if _missing(v) else _rounded(v, kind) for v, kind in typed]
+            ws.append([v for v, _ in map(_safe, values)])
+            for cell, value, (_, kind) in zip(ws[ws.max_row], values, typed, strict=True):
+                if _safe(value)[1]:
                     cell.data_type = "s"  # stored as text, never evaluated
                     cell.quotePrefix = True  # and shown as text in Excel
+                elif isinstance(value, int | float) and not isinstance(value, bool):
+                    cell.number_format = _FORMATS.get(kind, "General")
     book.save(path)
+
+
+_FORMATS = {"share": "0.0%", "score": "0.0", "count": "#,##0", "days": "0"}
+
+
+def _rounded(value, kind: str):
+    """A value as the brief prints it: no float noise in a cell."""
+    if value is None or isinstance(value, str | bool):
+        return value
+    if kind == "share":
+        return round(float(value), 3)
+    if kind == "score":
+        return round(float(value), 1)
+    if kind in ("count", "days"):
+        return round(float(value))
+    return value

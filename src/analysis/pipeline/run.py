@@ -31,7 +31,7 @@ from pathlib import Path
 
 from analysis.errors import KernelDiedError, OutputFolderError, ParameterError, RunError, clip
 from analysis.ingest.iorw import sha256
-from analysis.ingest.params import ROOT, Params, against_data, check
+from analysis.ingest.params import PATHS, ROOT, Params, against_data, check
 from analysis.pipeline import _kernel, _signals, outdir
 from analysis.pipeline.kernels import Fresh
 
@@ -128,6 +128,7 @@ def prepare_with_data(raw: dict | None = None, log: Callable[[str], None] | None
     any of them stops here, before a notebook runs; the warnings that matter (columns
     that look like questions but were not read) are passed to ``log``.
     """
+    from analysis.ingest.office import department_codes, load_office
     from analysis.measures.text import load_coding
     from analysis.survey.cache import shared
     from analysis.writing.suggest import load_rules
@@ -140,6 +141,7 @@ def prepare_with_data(raw: dict | None = None, log: Callable[[str], None] | None
     p = against_data(p, visits, inst)
     load_rules(p.rules or None, inst)
     load_coding(p.coding or None, instrument=inst)
+    load_office(p.office or None, department_codes(inst), unit=p.unit)
     return p, tables
 
 
@@ -586,7 +588,7 @@ def _version(name: str) -> str:
         return "not installed"
 
 
-INPUTS = ("visits", "requests", "frame", "instrument", "rules", "coding")
+INPUTS = PATHS  # the parameters that are files, recorded in the manifest
 
 
 def _manifest(

@@ -2,7 +2,8 @@
 file can neither run code nor make the run work without bound.
 
 A rule's *texts* are Jinja templates. A user's may use only facts (``difficulty.…``),
-the documented filters (``v ci vci bounds sig n label``), the test ``is available``,
+the documented filters (``v ci vci bounds sig n label delta contrast plain``; ``plain``
+may name its kind, ``plain("driver")``), the test ``is available``,
 ``{% if %}`` / ``{% elif %}`` / ``{% else %}``, comparisons and ``and or not``: no
 call, loop, assignment, include, arithmetic, or attribute or key that starts with
 ``_``. They are rendered in Jinja's immutable sandbox besides
@@ -28,12 +29,13 @@ MAX_CONDITION = 1_000  # characters in one condition
 MAX_NODES = 300  # parts of one condition or text
 MAX_NUMBER = 1e12  # largest number written in a condition
 MAX_STRING = 200  # characters of a string written in a condition or text
-USER_FILTERS = ("v", "ci", "vci", "bounds", "sig", "n", "label")
+USER_FILTERS = ("v", "ci", "vci", "bounds", "sig", "n", "label", "delta", "contrast", "plain")
 USER_TESTS = ("available",)
 FUNCTIONS = {"abs": abs, "min": min, "max": max}
 
 _TEXT_HELP = (
-    "a rule text may use facts, the filters v, ci, vci, bounds, sig, n and label, "
+    "a rule text may use facts, the filters v, ci, vci, bounds, sig, n, label, delta, "
+    "contrast and plain (plain(\"share\") … names its kind), "
     "{% if fact is available %} … {% endif %}, and nothing else"
 )
 _CONDITION_HELP = (
@@ -255,7 +257,11 @@ def _refused_in_text(node, allowed) -> str | None:
     ):
         return "the text uses [ ] with something other than a plain name"
     if isinstance(node, nodes.Filter) and (
-        node.name not in USER_FILTERS or node.args or node.kwargs or node.dyn_args
+        node.name not in USER_FILTERS
+        or node.kwargs
+        or node.dyn_args
+        or node.dyn_kwargs
+        or (node.args and not _plain_kind(node))
     ):
         return f"the text uses the filter {clip(node.name, 40)!r} (or gives it arguments)"
     if isinstance(node, nodes.Test) and node.name not in USER_TESTS:
@@ -267,6 +273,20 @@ def _refused_in_text(node, allowed) -> str | None:
     ):
         return f"the text holds a string of {len(node.value):,} characters in {{{{ }}}}"
     return None
+
+
+def _plain_kind(node) -> bool:
+    """``plain("share")``: the one filter argument allowed, a kind of plain phrase."""
+    from jinja2 import nodes
+
+    from analysis.writing.plain import KINDS
+
+    return (
+        node.name == "plain"
+        and len(node.args) == 1
+        and isinstance(node.args[0], nodes.Const)
+        and node.args[0].value in KINDS
+    )
 
 
 def fact_chain(node) -> str | None:

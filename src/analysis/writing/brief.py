@@ -54,7 +54,9 @@ class Brief:
     >>> brief.section("summary")  # doctest: +SKIP
     """
 
-    def __init__(self, findings: Findings, suggestions: list[Suggestion], lang: str = "zh"):
+    def __init__(
+        self, findings: Findings, suggestions: list[Suggestion], lang: str = "zh", office=None
+    ):
         if lang not in ("zh", "en"):
             raise ValueError("lang must be zh or en")
         self.findings = findings
@@ -62,16 +64,31 @@ class Brief:
         self.lang = lang
         env = render.environment(autoescape=True)
         self._template = env.get_template(f"brief/brief.{lang}.html.j2")
-        self._context = render.context(findings, suggestions, lang)
+        self._context = render.context(findings, suggestions, lang, office=office)
 
     @classmethod
     def from_folder(
-        cls, folder: str | Path, lang: str = "zh", rules: str | Path | None = None, instrument=None
+        cls,
+        folder: str | Path,
+        lang: str = "zh",
+        rules: str | Path | None = None,
+        instrument=None,
+        office: str | Path | None = None,
+        unit: str = "",
     ) -> Brief:
-        """The brief of a run folder: its ``findings.json`` and the rules."""
+        """The brief of a run folder: its ``findings.json``, the rules and the office
+        profile (which names the departments)."""
+        from analysis.ingest.instrument import load_instrument
+        from analysis.ingest.office import department_codes, load_office
+
+        instrument = instrument or load_instrument()
         findings = Findings.load(Path(folder) / "findings.json")
+        profile = load_office(office or None, department_codes(instrument), unit=unit)
         return cls(
-            findings, suggest(findings, load_rules(rules or None, instrument), instrument), lang
+            findings,
+            suggest(findings, load_rules(rules or None, instrument), instrument),
+            lang,
+            profile,
         )
 
     def section(self, name: str) -> Html:

@@ -7,6 +7,9 @@ share 0.4234       42.3%                   42.3%
 amount 8.4e8 元    8.4亿元                  CNY 840 million
 amount 1.734e7 元  1,734万元                CNY 17.3 million
 count 2994         2,994                   2,994
+population 110717  约11.1万                 about 111,000
+rank 1             第一位 (一)              first
+range              39.1%～45.5%             39.1%–45.5%
 change +0.052      提高5.2个百分点          up 5.2 percentage points
 score 76.43        76.4分                   76.4
 date 2023-05       2023年5月                May 2023
@@ -29,6 +32,58 @@ from analysis.findings.periods import months as months
 
 def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+# One range mark per language: GB/T 15834-2011 marks a range of numbers with the
+# wave dash (浪纹线) in Chinese; English uses the en dash.
+RANGE = {"zh": "～", "en": "–"}
+
+
+def span(low: str, high: str, lang: str = "zh") -> str:
+    """Two printed bounds as a range: ``39.1%～45.5%`` / ``39.1%–45.5%``."""
+    return f"{low}{RANGE.get(lang, RANGE['zh'])}{high}"
+
+
+def approx(value: float | None, lang: str = "zh") -> str:
+    """A population, rounded as a reader says it: ``约11.1万`` / ``about 111,000``.
+
+    >>> approx(110717), approx(110717, "en"), approx(8342)
+    ('约11.1万', 'about 111,000', '约8,300')
+    """
+    if _missing(value):
+        return "—"
+    if lang == "en":
+        digits = max(len(str(round(value))) - 3, 0)
+        return f"about {round(value, -digits):,.0f}"
+    if value >= 1e4:
+        return f"约{_trim(value / 1e4)}万"
+    digits = max(len(str(round(value))) - 2, 0)
+    return f"约{round(value, -digits):,.0f}"
+
+
+_EN_ORDINALS = (
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+)
+
+
+def ordinal(n: int, lang: str = "zh") -> str:
+    """A rank in words: ``一`` (for 第一位) / ``first``; ``11th`` past ten in English."""
+    n = int(n)
+    if lang == "en":
+        if 1 <= n <= len(_EN_ORDINALS):
+            return _EN_ORDINALS[n - 1]
+        suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+        return f"{n}{suffix}"
+    return cn_ordinal(n)
 
 
 def pct(value: float | None, digits: int = 1) -> str:
@@ -134,8 +189,8 @@ def interval(
     fmt = {"pct": pct, "score": lambda v: f"{v:.1f}", "number": number}[kind]
     level = f"{confidence * 100:g}%"
     if lang == "en":
-        return f" ({level} CI {fmt(low)}–{fmt(high)})"
-    return f"（{level}置信区间：{fmt(low)}–{fmt(high)}）"
+        return f" ({level} CI {span(fmt(low), fmt(high), lang)})"
+    return f"（{level}置信区间：{span(fmt(low), fmt(high), lang)}）"
 
 
 def p_value(p: float | None) -> str:
@@ -163,7 +218,7 @@ def cn_ordinal(n: int) -> str:
 
 # A number as printed: digits with separators and decimals, optionally signed, with the
 # units the formatters above append. Heading numerals and list numbers are structure.
-_NUMBER = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:%|个百分点|万元|亿元|元|分)?")
+_NUMBER = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:%|个百分点|万元|亿元|元|分|万)?")
 
 
 def numbers_in(text: str) -> list[str]:

@@ -28,7 +28,7 @@ from analysis.findings.facts import ATTRIBUTES, Fact, MissingEvidence, catalog, 
 from analysis.findings.model import Findings, Text
 from analysis.ingest.instrument import Instrument, load_instrument
 from analysis.ingest.yamlfile import read_yaml
-from analysis.writing import _rulecheck, render
+from analysis.writing import _rulecheck, plain, render
 from analysis.writing._keyfactors import KeyFactorRule, default_rule, key_factors
 from analysis.writing._keyfactors import parse as parse_key_factors
 
@@ -47,6 +47,35 @@ REQUIRED = (
 )
 OPTIONAL = ("rank_by", "causes", "enabled", "category")
 FUNCTIONS = _rulecheck.FUNCTIONS
+ACTION_KEYS = ("zh", "en", "departments", "cites")
+
+
+@dataclass(frozen=True)
+class Action:
+    """One suggested action: its text, the departments to carry it out (codes; default
+    the rule's) and the policy documents it rests on (ids of the office profile)."""
+
+    text: Text
+    departments: tuple[str, ...] = ()
+    cites: tuple[str, ...] = ()
+
+    @property
+    def zh(self) -> str:
+        return self.text.zh
+
+    @property
+    def en(self) -> str:
+        return self.text.en
+
+    def get(self, lang: str = "zh") -> str:
+        return self.text.get(lang)
+
+    def to_dict(self) -> dict:
+        return {
+            **self.text.model_dump(),
+            "departments": list(self.departments),
+            "cites": list(self.cites),
+        }
 
 
 @dataclass(frozen=True)
@@ -61,14 +90,21 @@ class Rule:
     title: Text
     problem: Text
     causes: Text | None
-    actions: tuple[Text, ...]
+    actions: tuple[Action, ...]
     source: str
     category: str | None = None  # the difficulty / request category the rule is about
 
 
 @dataclass(frozen=True)
 class Suggestion:
-    """A rule that fired, with its evidence and its text rendered in zh and en."""
+    """A rule that fired, with its evidence and its text rendered in zh and en.
+
+    ``problem`` and ``causes`` are in the full register (intervals, tests);
+    ``plain_problem`` and ``plain_causes`` say the same for leaders (see
+    :mod:`analysis.writing.render`). ``departments`` are codes: a draft names them as
+    its office profile does. ``traces`` are the plain phrases the texts print, with the
+    facts they came from, for the number audit.
+    """
 
     rule: str
     priority: str
@@ -77,11 +113,14 @@ class Suggestion:
     title: Text
     problem: Text
     causes: Text | None
-    actions: tuple[Text, ...]
-    departments: tuple[Text, ...]
+    actions: tuple[Action, ...]
+    departments: tuple[str, ...]
     evidence: tuple[Fact, ...]
     condition: str
     category: str | None = None
+    plain_problem: Text | None = None
+    plain_causes: Text | None = None
+    traces: tuple = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -92,8 +131,8 @@ class Suggestion:
             "title": self.title.model_dump(),
             "problem": self.problem.model_dump(),
             "causes": self.causes.model_dump() if self.causes else None,
-            "actions": [a.model_dump() for a in self.actions],
-            "departments": [d.model_dump() for d in self.departments],
+            "actions": [a.to_dict() for a in self.actions],
+            "departments": list(self.departments),
             "evidence": [
                 {
                     "fact": e.path,
@@ -207,6 +246,7 @@ def _text(raw, where: str, key: str, known: set[str], trusted: bool) -> Text:
 
     if not isinstance(raw, dict) or not raw.get("zh") or not raw.get("en"):
         raise RuleError(f"{where}: '{key}' needs both zh and en", f"write {key}: {{zh: …, en: …}}")
+    raw = {"zh": raw["zh"], "en": raw["en"]}
     for lang in ("zh", "en"):
         if not isinstance(raw[lang], str | int | float):
             raise RuleError(
@@ -338,6 +378,34 @@ def _check(
             f"{where}: 'actions' must list at least one suggestion",
             "write actions: [{zh: …, en: …}, …]",
         )
+    checked_actions = []
+    for k, a in enumerate(actions, 1):
+        extra = [key for key in (a if isinstance(a, dict) else {}) if key not in ACTION_KEYS]
+        if extra:
+            raise RuleError(
+                f"{where}: action {k} has unknown key(s) {', '.join(map(str, extra))}",
+                f"an action has: {', '.join(ACTION_KEYS)}",
+            )
+        depts = tuple(str(d) for d in (a.get("departments") or ()) if isinstance(a, dict))
+        wrong = [d for d in depts if d not in departments]
+        if wrong:
+            raise RuleError(
+                f"{where}: action {k} names unknown department(s) {', '.join(wrong)}",
+                f"use department codes: {', '.join(sorted(departments))}",
+            )
+        cites = a.get("cites") or () if isinstance(a, dict) else ()
+        if not isinstance(cites, list | tuple) or not all(isinstance(c, str) for c in cites):
+            raise RuleError(
+                f"{where}: action {k}: 'cites' must list document ids",
+                "write cites: [private_economy_law] (ids of the office profile's documents)",
+            )
+        checked_actions.append(
+            Action(
+                _text(a, where, f"actions[{k}]", known, trusted),
+                depts or tuple(raw["departments"]),
+                tuple(cites),
+            )
+        )
     return Rule(
         id=str(raw["id"]),
         topic=_text(raw["topic"], where, "topic", known, trusted),
@@ -349,7 +417,7 @@ def _check(
         title=_text(raw["title"], where, "title", known, trusted),
         problem=_text(raw["problem"], where, "problem", known, trusted),
         causes=_text(raw["causes"], where, "causes", known, trusted) if raw.get("causes") else None,
-        actions=tuple(_text(a, where, "actions", known, trusted) for a in actions),
+        actions=tuple(checked_actions),
         source=str(source),
         category=category,
     )
@@ -383,9 +451,8 @@ def suggest(
     flat = complete(findings, inst)
     names = tree(flat)
     evaluator = _rulecheck.evaluator(names)
-    dept_labels = {
-        c.value: Text(zh=c.label.zh, en=c.label.en) for c in inst.requests["department"].choices
-    }
+    # the key factors first: the rules' texts may call a driver one (plain("driver"))
+    keys = key_factors(findings, getattr(rules, "key_factors", None) or default_rule())
     fired = []
     for rule in rules:
         try:
@@ -395,12 +462,20 @@ def suggest(
         except (MissingEvidence, ZeroDivisionError):  # no evidence, no suggestion
             continue
         evidence = tuple(flat[e] for e in rule.evidence if e in flat and not flat[e].missing)
-        context = {**names, "findings": findings}
+        context = {**names, "_facts": flat, "findings": findings, "key_factors": keys}
         try:  # a text that uses a missing fact unguarded: the rule does not fire either
-            title = render.text(rule.title, context)
-            problem = render.text(rule.problem, context)
-            causes = render.text(rule.causes, context) if rule.causes else None
-            actions = tuple(render.text(a, context) for a in rule.actions)
+            with plain.recording() as traces:
+                plain_problem = render.text(rule.problem, context, "plain")
+                plain_causes = render.text(rule.causes, context, "plain") if rule.causes else None
+                texts = {
+                    "title": render.text(rule.title, context),
+                    "problem": render.text(rule.problem, context),
+                    "causes": render.text(rule.causes, context) if rule.causes else None,
+                    "actions": tuple(
+                        Action(render.text(a.text, context), a.departments, a.cites)
+                        for a in rule.actions
+                    ),
+                }
         except MissingEvidence:
             continue
         fired.append(
@@ -409,17 +484,17 @@ def suggest(
                 priority=rule.priority,
                 score=score,
                 topic=rule.topic,
-                title=title,
-                problem=problem,
-                causes=causes,
-                actions=actions,
-                departments=tuple(dept_labels[d] for d in rule.departments),
+                departments=rule.departments,
                 evidence=evidence,
                 condition=rule.when,
                 category=rule.category,
+                plain_problem=plain_problem,
+                plain_causes=plain_causes,
+                traces=tuple(traces),
+                **texts,
             )
         )
     fired.sort(key=lambda s: (-PRIORITIES[s.priority], -s.score, s.rule))
     out = Suggestions(fired)
-    out.key_factors = key_factors(findings, getattr(rules, "key_factors", None) or default_rule())
+    out.key_factors = keys
     return out
