@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from analysis.findings.facts import Fact
@@ -108,7 +110,12 @@ def test_a_driver_that_matters_and_scores_low():
     score = Fact("item.r_enforcement.score", "score", 61.5, L, 59.8, 63.2)
     overall = Fact("index.overall.score", "score", 63.3, L, 62.3, 64.3)
     facts = {f.path: f for f in (rank, prio, score, overall)}
-    assert plain.choose("driver", rank, facts, "zh") == "评价偏低且是影响企业满意度的关键因素"
+    # 关键因素 only for a key factor of the rules' key_factors condition
+    key = plain.choose("driver", rank, facts, "zh", key=True)
+    assert key == "评价偏低且是影响企业满意度的关键因素"
+    assert plain.choose("driver", rank, facts, "zh") == "对满意度影响较大而评价偏低"
+    low = {**facts, prio.path: replace(prio, value=False)}
+    assert plain.choose("driver", rank, low, "zh") == "对企业满意度影响较大"
     assert plain.choose("score", score, facts, "zh") == "评价偏低"
 
 

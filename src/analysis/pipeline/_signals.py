@@ -34,8 +34,10 @@ def stopping(on_signal: Callable[[], None]) -> Iterator[None]:
         return
     previous = {s: signal.getsignal(s) for s in _SIGNALS}
     active = [True]
+    received: list[int] = []
 
     def handler(signum, frame):
+        received.append(signum)
         on_signal()
         if _importing(frame):
             timer = threading.Timer(0.05, _again, (signum, active))
@@ -52,6 +54,15 @@ def stopping(on_signal: Callable[[], None]) -> Iterator[None]:
             signal.signal(s, handler)
     try:
         yield
+    except BaseException as exc:
+        # After a signal, whatever the killed kernels make fail on the way out (a kernel
+        # that died while starting) is the interrupt, not an error of its own.
+        if received and not isinstance(exc, KeyboardInterrupt | SystemExit):
+            before = previous[received[0]]
+            if callable(before):
+                before(received[0], None)  # KeyboardInterrupt, or the caller's own
+            raise KeyboardInterrupt from None
+        raise
     finally:
         active[0] = False
         for s, before in previous.items():

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from analysis.errors import OutputFolderError
 from analysis.pipeline import _kernel, outdir
+from analysis.pipeline.manifest import write_manifest
 from analysis.pipeline.run import (
     BRIEFS,
     CELL_TIMEOUT,
@@ -25,7 +26,6 @@ from analysis.pipeline.run import (
     _execute,
     _import_exporters,
     _kill_kernels,
-    _manifest,
     _start_kernel,
     _stop_kernel,
 )
@@ -137,7 +137,7 @@ def results(
                     )
                     _export(out.work, p, timings, say)
                     timings["total"] = time.perf_counter() - started
-                    _manifest(out.work, p, nb_dir, timings, INPUTS, (NOTEBOOK,))
+                    write_manifest(out.work, p, nb_dir, timings, (NOTEBOOK,), INPUTS)
                 except BaseException:
                     _kill_kernels(kernels)
                     out.keep_failed()

@@ -15,25 +15,21 @@ An interrupt (Ctrl-C) stops the kernels at once; a cell that runs longer than
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import platform
-import sys
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import wait as wait_for
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 from analysis.errors import KernelDiedError, OutputFolderError, ParameterError, RunError, clip
-from analysis.ingest.iorw import sha256
-from analysis.ingest.params import PATHS, ROOT, Params, against_data, check
+from analysis.ingest.params import ROOT, Params, against_data, check
 from analysis.pipeline import _kernel, _signals, outdir
 from analysis.pipeline.kernels import Fresh
+from analysis.pipeline.manifest import write_manifest
 
 NOTEBOOKS = ROOT / "notebooks"
 BRIEFS = ROOT / "briefs"
@@ -41,24 +37,6 @@ ANALYSIS = "1-survey-analysis.ipynb"
 WRITING = ("2-policy-brief.ipynb", "3-proposal-drafts.ipynb")
 BRIEF_NOTEBOOK = "2-policy-brief.ipynb"
 CELL_TIMEOUT = 1800  # seconds one cell may run (a national survey's analysis takes minutes)
-PACKAGES = (
-    "pandas",
-    "numpy",
-    "scipy",
-    "statsmodels",
-    "matplotlib",
-    "papermill",
-    "nbconvert",
-    "nbclient",
-    "ipykernel",
-    "weasyprint",
-    "jieba",
-    "python-docx",
-    "pyarrow",
-    "openpyxl",
-)
-
-
 @dataclass(frozen=True)
 class Step:
     """Where a run is, for a progress display: ``stage`` is ``check``, ``notebook``
@@ -257,7 +235,7 @@ def run(
                     tell(Step("export"))
                     _export(out.work, timings, say)
                     timings["total"] = time.perf_counter() - started
-                    _manifest(out.work, p, nb_dir, timings)
+                    write_manifest(out.work, p, nb_dir, timings, (ANALYSIS, *WRITING))
                 except BaseException:
                     _kill_kernels(started_kernels)
                     out.keep_failed()
@@ -563,68 +541,3 @@ def _export(work: Path, timings: dict, say) -> None:
     timings["export_pdf"] = time.perf_counter() - start
     tables_xlsx(findings, work / "tables.xlsx", lang)
     say(f"  brief.html {timings['export_html']:.1f} s, brief.pdf {timings['export_pdf']:.1f} s")
-
-
-def _cache_entry(p) -> dict:
-    """A brief's manifest names the entry of shared tables its notebooks loaded
-    (:mod:`analysis.survey.cache`); other runs (results) have none."""
-    if not isinstance(p, Params):
-        return {}
-    from analysis.survey import cache
-
-    return {"cache": {"key": cache.key(p)}}
-
-
-def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version(), "qifang": _version("qifang")}
-    out.update({name: _version(name) for name in PACKAGES})
-    return out
-
-
-def _version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-INPUTS = PATHS  # the parameters that are files, recorded in the manifest
-
-
-def _manifest(
-    work: Path,
-    p,
-    nb_dir: Path,
-    timings: dict,
-    inputs: tuple[str, ...] = INPUTS,
-    run_notebooks: tuple[str, ...] = (ANALYSIS, *WRITING),
-) -> None:
-    """manifest.json: the parameters, the SHA-256 of every input, notebook and output,
-    package versions and timings."""
-    hashes = {}
-    for name in inputs:
-        path = getattr(p, name)
-        if path:
-            hashes[name] = {"path": path, "sha256": sha256(path)}
-    inputs = hashes
-    notebooks = {nb: {"sha256": sha256(nb_dir / nb)} for nb in run_notebooks}
-    outputs = {
-        str(f.relative_to(work)): {"bytes": f.stat().st_size, "sha256": sha256(f)}
-        for f in sorted(work.rglob("*"))
-        if f.is_file() and f.name != "manifest.json"
-    }
-    manifest = {
-        "qifang": _version("qifang"),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "parameters": p.to_dict(),
-        "inputs": inputs,
-        **_cache_entry(p),
-        "notebooks": notebooks,
-        "outputs": outputs,
-        "packages": _versions(),
-        "platform": f"{platform.system()} {platform.release()} ({sys.platform})",
-        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
-    }
-    (work / "manifest.json").write_text(
-        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
