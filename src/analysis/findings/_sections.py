@@ -91,7 +91,7 @@ def difficulties_section(s, tests, difficulties, difficulty_gaps) -> dict:
     if p.compare_wave is not None:
         columns = list(q.columns)
         flag = pd.Categorical.from_codes(np.where(s.scope_all_waves, 0, -1), categories=["in"])
-        d = design.assign(_scope=flag)
+        d = (s.changes or design).assign(_scope=flag)
         ch = difference(
             d, columns, "wave", p.wave, p.compare_wave, statistic="proportion", within="_scope"
         )

@@ -80,6 +80,7 @@ class Survey:
     design: object  # analysis.survey.design.Design
     domain: np.ndarray  # the brief's population in its wave
     scope_all_waves: np.ndarray  # the same population in every wave
+    changes: object = None  # the design of wave-to-wave changes (firm as the cluster)
 
 
 def open_survey(raw: dict | Params | None = None) -> Survey:
@@ -103,7 +104,13 @@ def open_survey(raw: dict | Params | None = None) -> Survey:
     filters = {k: getattr(p, k) for k in ("region", "industry", "size")}
     scope = sections.mask(design.data, **filters)
     domain = scope & (design.data["wave"].to_numpy() == p.wave)
-    return Survey(p, inst, visits, requests, frame, design, domain, scope)
+    changes = design
+    firm = inst.visits.by_role("firm")
+    if firm is not None and firm.name in visits and visits[firm.name].notna().any():
+        from analysis.survey.panel import panel_design
+
+        changes = panel_design(design, firm.name)
+    return Survey(p, inst, visits, requests, frame, design, domain, scope, changes)
 
 
 class _Tests:
@@ -166,7 +173,7 @@ def build_findings(s: Survey) -> Findings:
     changes = {}
     if p.compare_wave is not None:
         ch = index_change(
-            design,
+            s.changes or design,
             current=p.wave,
             previous=p.compare_wave,
             by=None,
@@ -286,7 +293,7 @@ def build_findings(s: Survey) -> Findings:
             lonely_psu=str(m.get("lonely_psu")),
             design=_METHOD_DESIGN,
             intervals=_METHOD_INTERVALS,
-            comparisons=_METHOD_COMPARISONS,
+            comparisons=_comparisons(s),
         ),
         headline=Headline(
             n=n_visits,
@@ -305,6 +312,21 @@ def build_findings(s: Survey) -> Findings:
     )
     coefficients = {**sections.difficulty_weights(s), "drivers_omitted": omitted}
     return protect(findings, coefficients, conf)
+
+
+def _comparisons(s: Survey) -> Text:
+    """The methods note on comparisons, with the panel when firms were revisited."""
+    firms = getattr(s.changes, "methods", {}).get("panel_firms") if s.changes is not None else 0
+    if not firms:
+        return _METHOD_COMPARISONS
+    return Text(
+        zh=f"两轮均走访的企业{firms}家：年度间变化以企业为聚类单元（同一企业两轮的回答一并计入，"
+        "分层为市州×规模，不作有限总体校正），从而计入两轮之间的协方差。" + _METHOD_COMPARISONS.zh,
+        en=f"{firms} firms were visited in both waves: changes between waves take the firm as "
+        "the cluster (its answers of both waves together; strata region × size, no "
+        "finite-population correction), so the covariance between the waves counts. "
+        + _METHOD_COMPARISONS.en,
+    )
 
 
 def _unit_en(unit: str) -> str:
@@ -343,7 +365,7 @@ def _regions(s: Survey, province: np.ndarray, tests: _Tests) -> dict:
     if p.compare_wave is not None:
         scope = sections.mask(design.data, industry=p.industry, size=p.size)
         ch = index_change(
-            design,
+            s.changes or design,
             current=p.wave,
             previous=p.compare_wave,
             by="region",
