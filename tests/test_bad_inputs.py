@@ -38,7 +38,7 @@ FILES = [
         EXPORTS / "truncated.csv",
         "visits",
         ValidationError,
-        "row has 8 cells where the header has 54",
+        "row has 8 cells where the header has 55",
     ),
     (EXPORTS / "mixed_encoding.csv", "visits", InputFileError, r"line 3: .* not UTF-8"),
     (

@@ -114,7 +114,7 @@ def test_skipped_and_missing_tokens_are_missing(tmp_path):
             "missing_required_column.csv:1:您企业所在的市州:",
             "required column",
         ),
-        ("truncated.csv", "truncated.csv:6:", "row has 8 cells where the header has 54"),
+        ("truncated.csv", "truncated.csv:6:", "row has 8 cells where the header has 55"),
     ],
 )
 def test_bad_contents_name_file_row_column_value(fixture, where, message):

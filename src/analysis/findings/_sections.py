@@ -95,7 +95,7 @@ def difficulties_section(s, tests, difficulties, difficulty_gaps, unfit, omit) -
 
         columns = list(q.columns)
         flag = pd.Categorical.from_codes(np.where(s.scope_all_waves, 0, -1), categories=["in"])
-        d = design.assign(_scope=flag)
+        d = (s.changes or design).assign(_scope=flag)
         try:
             ch = difference(
                 d, columns, "wave", p.wave, p.compare_wave, statistic="proportion", within="_scope"

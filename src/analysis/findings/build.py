@@ -90,6 +90,7 @@ class Survey:
     domain: np.ndarray  # the brief's population in its wave
     scope_all_waves: np.ndarray  # the same population in every wave
     cache_key: str = ""  # the shared tables' entry (analysis.survey.cache)
+    changes: object = None  # the design of wave-to-wave changes (firm as the cluster)
 
 
 def open_survey(raw: dict | Params | None = None) -> Survey:
@@ -114,7 +115,15 @@ def open_survey(raw: dict | Params | None = None) -> Survey:
     inst, visits = tables.instrument, tables.visits
     p = against_data(p, visits, inst)
     design = frame_design(visits, tables.frame, confidence=p.confidence)
-    s = Survey(p, inst, visits, tables.requests, tables.frame, design, None, None, tables.key)
+    changes = design
+    firm = inst.visits.by_role("firm")
+    if firm is not None and firm.name in visits and visits[firm.name].notna().any():
+        from analysis.survey.panel import panel_design
+
+        changes = panel_design(design, firm.name)
+    s = Survey(
+        p, inst, visits, tables.requests, tables.frame, design, None, None, tables.key, changes
+    )
     return _narrow(s, p)
 
 
@@ -210,7 +219,7 @@ def build_findings(s: Survey) -> Findings:
     if p.compare_wave is not None:
         try:
             ch = index_change(
-                design,
+                s.changes or design,
                 current=p.wave,
                 previous=p.compare_wave,
                 by=None,
@@ -322,7 +331,7 @@ def build_findings(s: Survey) -> Findings:
             lonely_psu=str(m.get("lonely_psu")),
             design=_method_design(region_word),
             intervals=_METHOD_INTERVALS,
-            comparisons=_METHOD_COMPARISONS,
+            comparisons=_comparisons(s),
             scale=Text(zh=f"{lo}—{hi}分", en=f"{lo}–{hi}"),
             items=len(inst.items()),
         ),
@@ -427,6 +436,24 @@ def _unit(p) -> Text:
     return Text(zh=office.unit.zh, en=office.unit.en)
 
 
+def _comparisons(s: Survey) -> Text:
+    """The methods note on comparisons, with the panel when firms were revisited."""
+    firms = getattr(s.changes, "methods", {}).get("panel_firms") if s.changes is not None else 0
+    if not firms:
+        return _METHOD_COMPARISONS
+    region = s.instrument.question("region").short
+    region_word, region_word_en = region.zh, region.en.lower()
+    return Text(
+        zh=f"两轮均走访的企业{firms}家：年度间变化以企业为聚类单元（同一企业两轮的回答一并计入，"
+        f"分层为{region_word}×规模，不作有限总体校正），从而计入两轮之间的协方差。"
+        + _METHOD_COMPARISONS.zh,
+        en=f"{firms} firms were visited in both waves: changes between waves take the firm as "
+        f"the cluster (its answers of both waves together; strata {region_word_en} × size, no "
+        "finite-population correction), so the covariance between the waves counts. "
+        + _METHOD_COMPARISONS.en,
+    )
+
+
 def _unit_en(unit: str) -> str:
     known = {
         "省工商联": "Provincial Federation of Industry and Commerce",
@@ -464,7 +491,7 @@ def _regions(s: Survey, province: np.ndarray, tests: _Tests, omit: Omissions) ->
         scope = sections.mask(design.data, industry=p.industry, size=p.size)
         try:
             ch = index_change(
-                design,
+                s.changes or design,
                 current=p.wave,
                 previous=p.compare_wave,
                 by="region",

@@ -36,6 +36,8 @@ Planted effects (the analysis must recover them; tests check it)
 5. Requests ledger: the natural-resources department (natres) is slowest (median 75
    days to resolve); requests raised in 2025 are resolved 25% faster than in 2024;
    8% (2024) and 5% (2025) of requests are never handled.
+6. Firms in both waves: half the 2025 visits of each region x size revisit a 2024 firm
+   (the same ``firm_id``), paired by the firm effect of their ratings.
 
 ``SampleTruth`` returns the planted values, including the true categories of every
 open answer and the planted identifying strings, so tests can measure recovery.
@@ -58,6 +60,7 @@ from analysis.sample._ledgers import readme_section, write_ledgers
 from analysis.sample._sample_text import PII_SHARE, phrases
 
 WAVES = (2024, 2025)
+PANEL_SHARE = 0.5  # of each second-wave stratum's visits: firms visited in the first
 LEDGER_AS_OF = "2025-12-31"
 DEFAULT_FIRMS = 1500
 DEFAULT_SEED = 20251
@@ -365,6 +368,7 @@ def generate_sample(
     v["urgent_needs"] = urgent
     v["suggestions"] = suggestions
     v.update(people)
+    v["firm_id"] = _firm_ids(np.random.default_rng([seed, 6]), wave, r * 4 + z, attitude)
 
     visits = pd.DataFrame({c: v[c] for c in _visit_columns(inst)})
     truth_cats.insert(0, "visit_id", v["visit_id"])
@@ -373,6 +377,23 @@ def generate_sample(
     requests = _requests(rng, visits, diff)
     truth = SampleTruth(truth_cats, identifiers, _effects())
     return Sample(visits, requests, frame, truth)
+
+
+def _firm_ids(rng, wave, stratum, attitude) -> np.ndarray:
+    """Planted effect 6: in each region x size, half the second wave's visits revisit a
+    first-wave firm, paired by their attitude (the firm effect of every rating), so a
+    firm's answers agree across waves. Its own stream of random numbers: every other
+    column is as without it."""
+    firm = np.where(wave == WAVES[0], np.cumsum(wave == WAVES[0]) - 1, -1)
+    for h in np.unique(stratum):
+        a = np.flatnonzero((stratum == h) & (wave == WAVES[0]))
+        b = np.flatnonzero((stratum == h) & (wave == WAVES[1]))
+        k = min(round(PANEL_SHARE * len(b)), len(a))
+        pa, pb = rng.choice(a, k, replace=False), rng.choice(b, k, replace=False)
+        firm[pb[np.argsort(attitude[pb])]] = firm[pa[np.argsort(attitude[pa])]]
+    new = firm < 0
+    firm[new] = firm.max() + 1 + np.arange(new.sum())
+    return np.char.add("F", np.char.zfill(firm.astype("U7"), 6))
 
 
 def _cat(codes: np.ndarray, categories) -> pd.Categorical:
@@ -401,6 +422,7 @@ def _effects() -> dict:
         "never_handled": _NEVER_HANDLED,
         "faster_2025": _FASTER_2025,
         "ledger_as_of": LEDGER_AS_OF,
+        "panel_share": PANEL_SHARE,
     }
 
 
@@ -548,6 +570,9 @@ The analysis must recover these (the test suite checks it):
    name, firm name, ID number, credit code or e-mail that must never reach a brief.
 5. Requests: natural resources (`natres`) is the slowest department (median 75 days);
    2025 requests are resolved 25% faster; some requests are never handled.
+6. Half of the 2025 visits in each region and size class revisit a 2024 firm
+   (`firm_id`), paired so that a firm's ratings agree across waves: wave-to-wave
+   changes must count the firm once, as a cluster.
 
 Planted parameters, as the generator holds them:
 

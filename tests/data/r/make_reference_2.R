@@ -207,6 +207,28 @@ for (spec in list(list("jkn_dstrat", as.svrepdesign(dstrat, type = "JKn"), ""),
       domain = spec[[3]], df = degf(spec[[2]]))
 }
 
+# -- 4. firms visited in both waves: changes with the firm as the cluster -----------------
+# panel.csv stacks two waves; half the second wave's firms were visited in the first,
+# three of them in another size class by then. R needs clusters nested in strata, so a
+# firm's stratum is its size class at its latest visit; weights are the waves' own, no
+# fpc. The change is svycontrast on svyby(..., covmat = TRUE). "independent" is the
+# treatment it replaces: strata wave x size with the fpc, each visit its own unit.
+panel <- read.csv(file.path(out_dir, "panel.csv"), stringsAsFactors = FALSE)
+ordered <- panel[order(panel$wave), ]
+latest <- tapply(ordered$size, ordered$firm, function(x) x[length(x)])
+panel$stratum <- latest[panel$firm]
+dpanel <- svydesign(id = ~firm, strata = ~stratum, weights = ~weight, data = panel, nest = TRUE)
+dindep <- svydesign(id = ~1, strata = ~interaction(wave, size), weights = ~weight, fpc = ~fpc,
+                    data = panel)
+for (spec in list(list("panel", dpanel), list("independent", dindep))) {
+  for (v in c("y", "high")) {
+    b <- svyby(as.formula(paste0("~", v)), ~wave, spec[[2]], svymean, covmat = TRUE)
+    con <- svycontrast(b, c(-1, 1))
+    add(spec[[1]], "change", v, coef(con), SE(con), by = "wave", domain = "2-1",
+        df = degf(spec[[2]]))
+  }
+}
+
 result <- do.call(rbind, rows)
 result$r_version <- paste(R.version$major, R.version$minor, sep = ".")
 result$survey_version <- as.character(packageVersion("survey"))
