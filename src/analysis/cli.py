@@ -181,6 +181,22 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("action", choices=("list", "clear"), help="list the entries, or remove all")
     c.set_defaults(func=_cache)
 
+    rw = sub.add_parser(
+        "replicates", help="the visits with replicate weights (CSV/XLSX) for R, Stata, SPSS"
+    )
+    rw.add_argument("assignments", nargs="*", metavar="NAME=VALUE", help="as for run")
+    rw.add_argument("-f", "--params-file", type=Path, help="parameters from a YAML file")
+    rw.add_argument("--kind", choices=("bootstrap", "JKn", "JK1"), default="bootstrap")
+    rw.add_argument(
+        "--replicates",
+        type=int,
+        default=None,
+        help="bootstrap replicates (default 500), or JKn groups (default one per firm)",
+    )
+    rw.add_argument("--seed", type=int, default=None, help="seed of the bootstrap or grouping")
+    rw.add_argument("--out", type=Path, required=True, help="file to write (.csv or .xlsx)")
+    rw.set_defaults(func=_replicates)
+
     d = sub.add_parser("serve", help="the office desk in the browser (upload, run, download)")
     d.add_argument(
         "--data",
@@ -268,6 +284,14 @@ def _run(args) -> int:
         notebooks=args.notebooks,
         cell_timeout=args.cell_timeout,
     )
+    return 0
+
+
+def _replicates(args) -> int:
+    from analysis.pipeline.replicates import export_replicates
+
+    path = export_replicates(_params(args), args.out, args.kind, args.replicates, args.seed)
+    print(f"wrote {path}")
     return 0
 
 
