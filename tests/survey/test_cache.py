@@ -212,3 +212,29 @@ def test_clear_empties_the_cache_and_the_command_says_how_much(inputs, capsys):
     assert "removed 1 entry" in capsys.readouterr().out
     assert not any(cache.root().iterdir())
     assert not cache.shared(params(inputs)).hit
+
+
+def test_an_export_without_a_wave_column_is_read_as_the_wave_given(tmp_path, monkeypatch):
+    """问卷星 writes no wave column: the visits take the wave given, or the year of their
+    dates. The same file named as another wave must not come back from the entry."""
+    monkeypatch.setenv("QIFANG_CACHE", str(tmp_path / "cache"))
+    wjx = ROOT / "tests" / "data" / "wjx"
+    frame = pd.read_csv(wjx / "province_frame.csv")
+    both = pd.concat([frame, frame.assign(年度=2024)])  # a frame for either wave
+    both.to_csv(tmp_path / "frame.csv", index=False)
+    raw = {
+        "visits": str(wjx / "province_text.xlsx"),
+        "frame": str(tmp_path / "frame.csv"),
+        "requests": "",
+    }
+    by_dates = cache.shared(check(raw))
+    assert set(by_dates.visits["wave"]) == {2025} and by_dates.wave_filled == 2025
+    named = cache.shared(check({**raw, "wave": 2025}))  # the same wave: the entry serves
+    assert named.hit and named.key == by_dates.key
+    other = cache.shared(check({**raw, "wave": 2024}))
+    assert not other.hit and other.folder is None and set(other.visits["wave"]) == {2024}
+    # the sample has its wave column: any wave parameter reads the same entry
+    sample = {k: str(SAMPLE / f"{k}.csv") for k in ("visits", "frame", "requests")}
+    first = cache.shared(check(sample))
+    assert first.wave_filled is None
+    assert cache.shared(check({**sample, "wave": 2024})).hit

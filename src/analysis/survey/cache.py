@@ -14,10 +14,11 @@ The **key** is the SHA-256 of: the SHA-256 of every input file's bytes (visits, 
 requests, instrument), the options of the shared step, and the versions of the code
 that makes it (Qifang's version, a digest of the ingest and survey source, pandas and
 pyarrow). Changing any byte of any of these gives another key, so a stale entry is
-never read. Of the run parameters only the wave enters the key (it is the wave of an
-export without a wave column, and the validation checks that wave's answers): region,
-industry and size only pick a domain of the shared tables, and confidence, min_cell and
-the rest apply per brief.
+never read. No run parameter enters the key: region, wave, industry and size only pick
+a domain of the shared tables, and confidence, min_cell and the rest apply per brief.
+The one exception is an export without a wave column (问卷星 writes none): its visits
+take the wave given (or the year of their dates), and the entry records which; a run
+that names another wave for the same file does not use the entry.
 The design (weights N_h/n_h from the frame) is rebuilt from the cached tables by
 :func:`~analysis.survey.sampling.frame_design` (0.1 s at a million visits).
 
@@ -73,6 +74,7 @@ class Shared:
     frame: pd.DataFrame
     requests: pd.DataFrame | None
     notices: tuple[str, ...]  # the validation's warnings for the user (Report.notices)
+    wave_filled: int | None  # the wave given to visits whose export has no wave column
     hit: bool
     folder: Path | None
 
@@ -106,7 +108,6 @@ def key(p) -> str:
         "format": FORMAT,
         "inputs": {name: sha256(getattr(p, name)) if getattr(p, name) else "" for name in INPUTS},
         "options": OPTIONS,
-        "wave": p.wave,  # the wave of an export without a wave column
         "code": code_version(),
     }
     blob = json.dumps(parts, sort_keys=True, ensure_ascii=True).encode("ascii")
@@ -165,14 +166,20 @@ def shared(p) -> Shared:
     damaged = False
     if folder is not None and folder.is_dir():
         tables = _read(folder)
-        if tables is not None:
+        if tables is not None and _same_wave(tables[-1], p.wave):
             return Shared(k, inst, *tables, hit=True, folder=folder)
+        if tables is not None:  # the same export read as another wave: not this entry's
+            return Shared(k, inst, *_load(p, inst), hit=False, folder=None)
         damaged = True
     started = time.perf_counter()
     tables = _load(p, inst)
     seconds = time.perf_counter() - started
     stored = _store(base, k, tables, p, seconds, damaged) if base is not None else None
     return Shared(k, inst, *tables, hit=False, folder=stored)
+
+
+def _same_wave(filled: int | None, wave) -> bool:
+    return filled is None or wave is None or int(wave) == filled
 
 
 def _load(p, inst) -> tuple:
@@ -182,8 +189,13 @@ def _load(p, inst) -> tuple:
     report = check_inputs(p.visits, p.requests or None, p.frame, inst, wave=p.wave)
     report.raise_errors()
     requests = report.form("requests").data if p.requests else None
-    visits, frame = report.form("visits").data, report.form("frame").data
-    return visits, frame, requests, tuple(report.notices())
+    loaded = report.form("visits")
+    visits, frame = loaded.data, report.form("frame").data
+    wave = inst.visits.by_role("wave")
+    filled = None
+    if wave is not None and wave.name not in loaded.provenance.columns.values() and len(visits):
+        filled = int(visits[wave.name].iloc[0])  # the export has no wave column
+    return visits, frame, requests, tuple(report.notices()), filled
 
 
 def _read(folder: Path):
@@ -202,6 +214,7 @@ def _read(folder: Path):
                 continue
             out.append(pq.read_table(path).to_pandas())
         out.append(tuple(str(n) for n in meta["notices"]))
+        out.append(None if meta["wave_filled"] is None else int(meta["wave_filled"]))
         with contextlib.suppress(OSError):
             os.utime(folder / "meta.json")  # last used, for `qifang cache list`
         return tuple(out)
@@ -221,7 +234,7 @@ def _store(base: Path, k: str, tables, p, seconds: float, damaged: bool) -> Path
         base.mkdir(parents=True, exist_ok=True)
         tmp.mkdir()
         sizes = {}
-        *frames, notices = tables
+        *frames, notices, filled = tables
         for name, df in zip(TABLES, frames, strict=True):
             if df is None:
                 continue
@@ -242,6 +255,7 @@ def _store(base: Path, k: str, tables, p, seconds: float, damaged: bool) -> Path
             "code": code_version(),
             "tables": sizes,
             "notices": list(notices),
+            "wave_filled": filled,
         }
         # meta.json last: an entry is whole when it has one (and is in place only then)
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
