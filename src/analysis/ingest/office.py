@@ -93,6 +93,21 @@ class Office:
     documents: dict[str, Text]
     source: str = ""
 
+    def names(self) -> tuple[str, ...]:
+        """Every name the profile gives, in both languages (units, committee, session,
+        documents, departments): the office's own words, which a draft prints as they
+        are (a session's “第十三届” or a regulation's year is not a figure)."""
+        texts = [self.unit, self.province, self.cppcc, self.sector, self.proposer, self.drafter]
+        texts += [self.session] if self.session else []
+        texts += [*self.co_signers, *self.documents.values()]
+        out = [t.get(lang) for t in texts for lang in ("zh", "en")]
+        for entries in self.departments.values():
+            for entry in entries:
+                for value in entry.values():
+                    names = value.values() if isinstance(value, dict) else [value]
+                    out += [str(n) for n in names]
+        return tuple(out)
+
     def department(self, code: str, region: Text | None = None) -> Text:
         """The names of the bodies behind a department code, joined (、 / and).
 

@@ -184,9 +184,9 @@ def make_draft(
     with plain.recording() as traces:
         markdown = template.render(**ctx)
     own = tuple(traces) + tuple(t for s in suggestions for t in s.traces)
-    return Draft(
-        genre, lang, _blocks(markdown), not_claims(findings), own, office.unit.get(lang), date
-    )
+    office_names = tuple(n for n in office.names() if _DIGIT.search(n))
+    spans = tuple(sorted({*not_claims(findings), *office_names}, key=len, reverse=True))
+    return Draft(genre, lang, _blocks(markdown), spans, own, office.unit.get(lang), date)
 
 
 _DIGIT = re.compile(r"\d")
