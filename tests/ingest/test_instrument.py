@@ -126,12 +126,22 @@ def test_choice_aliases_scope_words_and_scale(tmp_path):
     assert "海西州" in inst.question("region").choice("haixi").names
     assert inst.words.area.zh == "全省" and inst.scale() == (1, 5)
     city = load_instrument(ROOT / "examples" / "city" / "instrument.yaml")
-    assert (city.words.area.zh, city.words.whole.en, city.words.office.zh) == (
-        "全市",
-        "the city",
-        "西宁市工商联",
-    )
+    assert (city.words.area.zh, city.words.whole.en) == ("全市", "the city")
     assert city.scale() == (1, 4) and city.question("region").short.zh == "区县"
+
+
+def test_the_issuing_office_is_the_profile_s_not_the_questionnaire_s(tmp_path):
+    text = (ROOT / "examples" / "city" / "instrument.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "old.yaml"
+    path.write_text(
+        text.replace(
+            "  whole: {zh: 全市, en: the city}\n",
+            "  whole: {zh: 全市, en: the city}\n  office: {zh: 市工商联, en: City FIC}\n",
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(InstrumentError, match=r"not office.*office profile: office=FILE"):
+        load_instrument(path)
 
 
 def test_a_label_cut_at_a_comma_is_refused(tmp_path):

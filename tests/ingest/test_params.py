@@ -118,5 +118,5 @@ def test_the_issuing_unit_defaults_to_the_instruments_office():
 def test_a_yaml_error_in_a_params_file_names_the_line(tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text("region: 海东市\nwave: [2025\n", encoding="utf-8")
-    with pytest.raises(ParameterError, match=r"line \d+: not valid YAML"):
+    with pytest.raises(ParameterError, match=r"not valid YAML \(line \d+, column \d+"):
         read_params_file(path)

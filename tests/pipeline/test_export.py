@@ -164,10 +164,11 @@ def test_spreadsheet_cells_hold_what_the_brief_prints(tmp_path):
     share = book["困难"]["B2"]
     assert share.value == 0.614 and share.number_format == "0.0%"
     assert book["指数"]["B2"].value == 63.3 and book["指数"]["B2"].number_format == "0.0"
+    hidden = "样本过少，不予公布"
     for row in book["诉求"].iter_rows(min_row=2, values_only=True):
-        assert row[4] is None or isinstance(row[4], int)
-    words = {row[6] for row in book["市州"].iter_rows(min_row=2, values_only=True)}
-    assert words <= {"显著高于全省", "显著低于全省", "与全省无显著差异", "不予公布"}
+        assert row[4] is None or isinstance(row[4], int) or row[4] == hidden
+    words = {row[6] for row in book["地区"].iter_rows(min_row=2, values_only=True)}
+    assert words and words <= {"显著高于全省", "显著低于全省", "与全省无显著差异", hidden}
     for ws in book.worksheets:
         for row in ws.iter_rows(min_row=2, values_only=True):
             for v in row:
@@ -176,7 +177,7 @@ def test_spreadsheet_cells_hold_what_the_brief_prints(tmp_path):
     tables_xlsx(f, tmp_path / "en.xlsx", lang="en")
     en = openpyxl.load_workbook(tmp_path / "en.xlsx")
     assert {r[6] for r in en["Regions"].iter_rows(min_row=2, values_only=True)} <= {
-        "above the province", "below the province", "not significantly different", "not shown"
+        "above the province", "below the province", "not significantly different", "suppressed"
     }
 
 

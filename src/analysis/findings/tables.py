@@ -186,7 +186,7 @@ def tables(findings: Findings, lang: str = "zh") -> dict[str, pd.DataFrame]:
         t("困难分规模", "Difficulties by size"): ["text", "text", *["share"] * 3, "count"],
         t("政策", "Policies"): ["text", "share", "share", "share"],
         t("地区", "Regions"): ["text", "score", "score", "score", "count", "count", "text"],
-        t("困难规模差异", "Difficulty gaps"): ["text", *["share"] * 5, "", "", "text"],
+        t("困难规模差异", "Difficulty gaps"): ["text", *["share"] * 5, "p", "", "text"],
         t("急难愁盼", "Urgent needs"): ["text", "count", "share", "text"],
         t("关键因素", "Key drivers"): ["text", "count", "share", "", "text"],
         t("诉求", "Requests"): ["text", "count", "count", "share", "days", "count"],

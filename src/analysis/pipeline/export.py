@@ -170,8 +170,8 @@ def write_workbook(sheets: dict[str, tuple[list, list[list]]], path) -> None:
     """Write sheets of (header, rows) as a workbook: bold headers, empty cells for
     missing values, and any text a spreadsheet would run as a formula stored and shown
     as text. A cell given as ``(value, kind)`` (kind ``share``, ``score``, ``count``,
-    ``days`` or ``text``) is rounded as a brief prints it and shown in that kind's number
-    format."""
+    ``days``, ``p`` or ``text``) is rounded as a brief prints it and shown in that kind's
+    number format; any other fraction is rounded to three places."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -195,7 +195,7 @@ def write_workbook(sheets: dict[str, tuple[list, list[list]]], path) -> None:
     book.save(path)
 
 
-_FORMATS = {"share": "0.0%", "score": "0.0", "count": "#,##0", "days": "0"}
+_FORMATS = {"share": "0.0%", "score": "0.0", "count": "#,##0", "days": "0", "p": "0.000"}
 
 
 def _rounded(value, kind: str):
@@ -208,4 +208,6 @@ def _rounded(value, kind: str):
         return round(float(value), 1)
     if kind in ("count", "days"):
         return round(float(value))
+    if isinstance(value, float):  # p-values and mixed columns: as many places as printed
+        return round(value, 3)
     return value

@@ -386,14 +386,15 @@ def _check(
                 f"{where}: action {k} has unknown key(s) {', '.join(map(str, extra))}",
                 f"an action has: {', '.join(ACTION_KEYS)}",
             )
-        depts = tuple(str(d) for d in (a.get("departments") or ()) if isinstance(a, dict))
+        given = a if isinstance(a, dict) else {}  # not a mapping: _text below says so
+        depts = tuple(str(d) for d in (given.get("departments") or ()))
         wrong = [d for d in depts if d not in departments]
         if wrong:
             raise RuleError(
                 f"{where}: action {k} names unknown department(s) {', '.join(wrong)}",
                 f"use department codes: {', '.join(sorted(departments))}",
             )
-        cites = a.get("cites") or () if isinstance(a, dict) else ()
+        cites = given.get("cites") or ()
         if not isinstance(cites, list | tuple) or not all(isinstance(c, str) for c in cites):
             raise RuleError(
                 f"{where}: action {k}: 'cites' must list document ids",
