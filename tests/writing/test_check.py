@@ -131,3 +131,13 @@ def test_a_failing_draft_fails_the_run_with_every_problem(written, tmp_path):
     with pytest.raises(DraftCheckError, match=r"social\.zh \(social\.zh\.docx\):\n    - ") as err:
         require([(tampered, docx)])
     assert "outside the genre's" in str(err.value) and "'**'" in str(err.value)
+
+
+def test_an_english_draft_counts_quoted_chinese_by_its_length():
+    """A firm's words stay in Chinese in the English drafts: a 40-character quotation
+    reads as about 20 words, not as one."""
+    from analysis.writing.check import _length
+
+    quote = "“" + "企业反映订单减少回款周期变长" * 3 + "”"
+    assert _length(f"In their words: {quote}.", "en") == 3 + 21
+    assert _length("Firms, in their own words, said so.", "en") == 7

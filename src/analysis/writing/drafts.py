@@ -297,6 +297,9 @@ def allowed_numbers(findings: Findings, lang: str, draft: Draft | None = None) -
         str(findings.method.min_cell),
         numfmt.count(findings.drivers.n) if findings.drivers else "",
         "100",  # the index's scale: scores are 0–100 (“63.3 out of 100”)
+        # the suppression note: figures left out, and those left out to protect others
+        numfmt.count(len(findings.suppressed)),
+        numfmt.count(sum(c.reason == "complementary" for c in findings.suppressed)),
     ]
     for date in (
         findings.scope.as_of,
@@ -335,7 +338,7 @@ def audit(draft: Draft, findings: Findings, office=None) -> list[str]:
     flat = facts(findings)
     text = "\n".join(_audited_lines(draft.markdown))
     for span in draft.not_claims:
-        text = text.replace(span, " ")
+        text = _whole(span).sub(" ", text)
     phrases, text = plain.untraced(text, draft.traces, draft.lang)
     wrong = plain.verify(draft.traces, flat, draft.lang)
     text = _STRUCTURE.sub("", text)
@@ -344,6 +347,13 @@ def audit(draft: Draft, findings: Findings, office=None) -> list[str]:
     allowed |= {str(n) for n in office.issues.values()}
     stray = [n for n in numfmt.numbers_in(text) if n not in allowed]
     return stray + [f"“{p}” (a plain phrase printed by hand)" for p in phrases] + wrong
+
+
+def _whole(span: str) -> re.Pattern:
+    """``span`` where it stands whole: a label "1–5" is not the end of "53.1–58.7"."""
+    before = r"(?<![\d.])" if span[:1].isdigit() else ""
+    after = r"(?![\d.])" if span[-1:].isdigit() else ""
+    return re.compile(before + re.escape(span) + after)
 
 
 def _audited_lines(markdown: str):
