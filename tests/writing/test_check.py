@@ -76,6 +76,29 @@ def test_a_draft_outside_its_length_window_fails(written, tmp_path):
     assert any("characters of text, outside the genre's 800–1,500" in p for p in problems)
 
 
+def test_a_short_draft_from_thin_evidence_is_noted_not_failed(written, tmp_path):
+    """A region with few firms gives a short 社情民意: the run writes it and names it for
+    the editor; missing apparatus still fails the run."""
+    from dataclasses import replace
+
+    from analysis.writing.check import DraftCheckError, require
+
+    d = _draft(written, "social")
+    head, rest = d.markdown.split("## 二、")  # causes and suggestions cut, the 落款 kept
+    tail = rest[rest.index("\n::: ") :]
+    short = replace(d, markdown=head + tail)
+    docx = next(p for p in short.write(tmp_path) if p.suffix == ".docx")
+    notes = require([(short, docx)])
+    assert len(notes) == 1 and notes[0].startswith("social.zh: ")
+    assert "outside the genre's 800–1,500 — edit it before sending" in notes[0]
+    bare = replace(
+        d, markdown="\n".join(x for x in d.markdown.splitlines() if not x.startswith("::: number"))
+    )
+    docx = next(p for p in bare.write(tmp_path / "b") if p.suffix == ".docx")
+    with pytest.raises(DraftCheckError, match="the 期号 is missing"):
+        require([(bare, docx)])
+
+
 def test_a_summary_longer_than_one_page_fails(written, tmp_path):
     d = _draft(written, "summary")
     filler = "\n\n".join(
@@ -130,7 +153,7 @@ def test_a_failing_draft_fails_the_run_with_every_problem(written, tmp_path):
     docx = tampered.write(tmp_path)[1]
     with pytest.raises(DraftCheckError, match=r"social\.zh \(social\.zh\.docx\):\n    - ") as err:
         require([(tampered, docx)])
-    assert "outside the genre's" in str(err.value) and "'**'" in str(err.value)
+    assert "'**'" in str(err.value) and "the 撰稿人 is missing" in str(err.value)
 
 
 def test_an_english_draft_counts_quoted_chinese_by_its_length():

@@ -232,6 +232,9 @@ def run(
                     _notebooks(
                         nb_dir, out, p, timings, say, started_kernels, source, cell_timeout, tell
                     )
+                    notes = out.work / "drafts" / "check.txt"  # short drafts, for the editor
+                    for line in notes.read_text("utf-8").splitlines() if notes.is_file() else ():
+                        say(f"note: {line}")
                     tell(Step("export"))
                     _export(out.work, timings, say)
                     timings["total"] = time.perf_counter() - started

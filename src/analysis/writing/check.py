@@ -15,7 +15,9 @@ a reader opens), by rules that differ per genre only in ``resources/genres.yaml`
 - a region's draft names no other region.
 
 :func:`check_draft` returns the problems as sentences; :func:`require` raises a
-:class:`DraftCheckError` naming the draft and every problem, which fails the run. The
+:class:`DraftCheckError` naming the draft and every problem, which fails the run. A
+length outside the window does not fail a run: thin evidence makes a short draft, which
+the run writes and names (``drafts/check.txt`` and the run's output) for the editor. The
 check is genre-agnostic: a new genre (a 工作总结) adds its entry to the YAML.
 """
 
@@ -74,8 +76,13 @@ def check_draft(
     *,
     other_regions: tuple[str, ...] = (),
     config: dict | None = None,
+    notes: list[str] | None = None,
 ) -> list[str]:
     """The genre problems of one written draft; empty when it passes.
+
+    A body outside the genre's length window is a problem, unless ``notes`` is given:
+    then it goes there. A draft from thin evidence (a small region, a questionnaire
+    with one open question) is short, not wrong; the run writes it and says so.
 
     Parameters
     ----------
@@ -136,7 +143,8 @@ def check_draft(
         low, high = window
         unit = "characters" if lang == "zh" else "words"
         if not low <= n <= high:
-            problems.append(f"{n:,} {unit} of text, outside the genre's {low:,}–{high:,}")
+            said = f"{n:,} {unit} of text, outside the genre's {low:,}–{high:,}"
+            (notes if notes is not None else problems).append(said)
     if spec.get("pages"):
         n = pages(docx)
         if n > spec["pages"]:
@@ -169,7 +177,7 @@ def _length(text: str, lang: str) -> int:
 _HAN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
 
 
-def require(drafts_and_files, *, other_regions: tuple[str, ...] = ()) -> None:
+def require(drafts_and_files, *, other_regions: tuple[str, ...] = ()) -> list[str]:
     """Check every written draft; raise one :class:`DraftCheckError` listing every
     problem of every draft that fails.
 
@@ -177,10 +185,18 @@ def require(drafts_and_files, *, other_regions: tuple[str, ...] = ()) -> None:
     ----------
     drafts_and_files : pairs of (draft, its DOCX path).
     other_regions : see :func:`check_draft`.
+
+    Returns
+    -------
+    list[str]
+        Notes for the editor, one per draft whose length is outside its genre's window
+        (``social.zh: 737 characters of text, outside the genre's 800–1,500``).
     """
-    failures = []
+    failures, notes = [], []
     for draft, docx in drafts_and_files:
-        problems = check_draft(draft, docx, other_regions=other_regions)
+        said: list[str] = []
+        problems = check_draft(draft, docx, other_regions=other_regions, notes=said)
+        notes += [f"{draft.genre}.{draft.lang}: {n} — edit it before sending" for n in said]
         if problems:
             items = "\n".join(f"    - {p}" for p in problems)
             failures.append(f"  {draft.genre}.{draft.lang} ({Path(docx).name}):\n{items}")
@@ -190,6 +206,7 @@ def require(drafts_and_files, *, other_regions: tuple[str, ...] = ()) -> None:
             "edit the draft templates, the rules or resources/genres.yaml so that each "
             "draft reads as its genre; the other outputs of the run are not replaced",
         )
+    return notes
 
 
 def other_region_names(instrument, region: str | None) -> tuple[str, ...]:
