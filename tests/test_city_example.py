@@ -79,7 +79,7 @@ def test_the_city_brief_speaks_of_the_city_and_its_scale(outputs):
     assert f"全市营商环境指数为{want['overall']:.1f}分" in html
     assert "（1—4分）" in html and "四个维度" in html
     assert "样本按调查年度、区县和企业规模分层" in html
-    assert "西宁市工商联" in html
+    assert "西宁市工商业联合会" in html  # the office profile's unit (examples/city/office.yaml)
     assert "本简报不含以下内容：未提供诉求办理台账。" in html
     for word in ("全省", "市州", "1—5分", "五个维度", "省工商联"):  # the province's words
         assert word not in html, word
