@@ -306,7 +306,8 @@ def allowed_numbers(results: Results, draft: Draft, office) -> dict[str, list[st
         texts += [numfmt.day(draft.date, lang), numfmt.month(draft.date, lang)]
     for t in texts:
         for n in numfmt.numbers_in(t):
-            allowed.setdefault(n, []).append("date or period")
+            if "date or period" not in allowed.setdefault(n, []):
+                allowed[n].append("date or period")
     for genre, n in office.issues.items():
         allowed.setdefault(str(n), []).append(f"issues.{genre}")
     return allowed
