@@ -81,11 +81,22 @@ def test_a_broken_profile_says_what_to_fix(tmp_path, text, message):
 
 def test_a_profile_without_the_series_numbers_is_refused(tmp_path):
     text = DEFAULT_OFFICE.read_text(encoding="utf-8").replace(
-        "issues: {social: 12, summary: 7}", "issues: {social: 12}"
+        "issues: {social: 12, summary: 7, info: 5}", "issues: {social: 12, info: 5}"
     )
     path = tmp_path / "office.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ProfileError, match="no 期号 for summary"):
+        load_office(path, CODES)
+
+
+def test_the_glossary_names_bodies_in_english_and_must_be_text(tmp_path):
+    office = load_office(DEFAULT_OFFICE, CODES)
+    assert office.english("全国工商联") == "the All-China Federation of Industry and Commerce"
+    assert office.english("某商会") == "某商会"  # not in the glossary: as written
+    text = DEFAULT_OFFICE.read_text(encoding="utf-8") + "  某商会: [1, 2]\n"
+    path = tmp_path / "office.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ProfileError, match=r"glossary\.某商会"):
         load_office(path, CODES)
 
 

@@ -47,6 +47,27 @@ def test_results_writes_every_output(made):
     assert load_workbook(made / "tables.xlsx").sheetnames[0] == "报送"
 
 
+def test_results_write_the_work_summary_and_work_info_listed_in_the_manifest(made):
+    drafts = {
+        f"drafts/{g}.{lang}.{ext}"
+        for g in ("work-summary", "work-info")
+        for lang in ("zh", "en")
+        for ext in ("docx", "html")
+    }
+    manifest = json.loads((made / "manifest.json").read_text(encoding="utf-8"))
+    assert drafts | {"drafts/trace.json"} <= set(manifest["outputs"])
+    assert "office" in manifest["inputs"]
+    html = (made / "drafts" / "work-summary.zh.html").read_text(encoding="utf-8")
+    words = re.sub(r"<[^>]+>", "", html)
+    assert "青海省工商业联合会2025年工作总结" in words and "督办涉企事项40余件" in words
+    trace = json.loads((made / "drafts" / "trace.json").read_text(encoding="utf-8"))
+    assert set(trace) == {d.split("/")[1].rsplit(".", 1)[0] for d in drafts}
+    # every printed number of the 工作总结 names the facts and ledger rows it can be
+    numbers = [x for x in trace["work-summary.zh"] if "number" in x]
+    assert numbers and all(x["facts"] for x in numbers)
+    assert all(x["rows"] for x in numbers if not x["facts"][0].startswith(("date", "issues")))
+
+
 def test_the_results_brief_is_offline_with_charts_and_figures(made):
     html = (made / "brief.html").read_text(encoding="utf-8")
     assert "<script" not in html and not re.search(r"""(src|href)=["']?(https?:)?//""", html)

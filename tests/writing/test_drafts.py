@@ -11,7 +11,7 @@ from docx.oxml.ns import qn
 from analysis.ingest.instrument import load_instrument
 from analysis.ingest.office import department_codes, load_office
 from analysis.writing._docx import title_lines
-from analysis.writing.drafts import GENRES, Draft, audit, make_draft, make_drafts
+from analysis.writing.drafts import SURVEY_GENRES, Draft, audit, make_draft, make_drafts
 from analysis.writing.suggest import suggest
 from findings_fixture import sample_findings
 
@@ -281,5 +281,5 @@ def test_a_firm_s_quotation_marks_nest_as_single_ones():
 def test_all_genres_in_both_languages():
     f = sample_findings()
     drafts = make_drafts(f, suggest(f), "en")
-    assert [d.genre for d in drafts] == list(GENRES)
+    assert [d.genre for d in drafts] == list(SURVEY_GENRES)
     assert all(d.title and "{{" not in d.markdown for d in drafts)

@@ -139,3 +139,33 @@ def test_the_rules_file_is_checked(tmp_path):
     bad.write_text("share:\n  - {when: value < 1, zh: 甲, en: a, b}\n", encoding="utf-8")
     with pytest.raises(ValueError, match="exactly when, zh and en"):
         plain.rules(str(bad))
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "zh", "en"),
+    [
+        (43, "count", "40余", "over 40"),
+        (1508, "count", "1,500余", "over 1,500"),
+        (40, "count", "40", "40"),
+        (8, "count", "8", "8"),
+        (21_345_600, "money", "2,134万余元", "over CNY 21.3 million"),
+        (17_340_000, "money", "1,734万元", "CNY 17.34 million"),
+        (320_000_000, "money", "3.2亿元", "CNY 320 million"),
+        (1_253_400_000, "money", "12.5亿余元", "over CNY 1.25 billion"),
+        (345_600, "money", "34万余元", "over CNY 340,000"),
+    ],
+)
+def test_a_ledger_figure_is_rounded_down_into_words(value, kind, zh, en):
+    """The 工作总结's approximate wording (40余件, 2,134万余元): never more than the count."""
+    fact = Fact("service.x.y", kind, value, Text(zh="x", en="x"))
+    assert plain.choose("approximate", fact, {}, "zh") == zh
+    assert plain.choose("approximate", fact, {}, "en") == en
+
+
+def test_an_exact_figure_is_not_vocabulary_and_a_phrase_is_taken_out_whole():
+    fact = Fact("service.x.items", "count", 43, Text(zh="x", en="x"))
+    traces = [plain.Trace("40余", "approximate", fact.path, "zh")]
+    stray, rest = plain.untraced("督办40余件，另有140余件", traces, "zh")
+    assert stray == ["140余"] and rest == "督办 件，另有140余件"
+    # a count printed as it is ({exact}) is left to the number audit
+    assert plain.untraced("督办43件", [], "zh") == ([], "督办43件")

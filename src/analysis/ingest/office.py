@@ -20,7 +20,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -41,6 +41,7 @@ KEYS = {
     "date",
     "departments",
     "documents",
+    "glossary",
 }
 REQUIRED = ("unit", "province", "cppcc", "sector", "proposer", "drafter", "departments")
 NUMBERED = ("social", "summary")  # the series whose drafts carry a 期号
@@ -92,6 +93,8 @@ class Office:
     departments: dict[str, tuple[dict, ...]]
     documents: dict[str, Text]
     source: str = ""
+    # English names of bodies and publications the ledgers write in Chinese (全国工商联)
+    glossary: dict[str, str] = field(default_factory=dict)
 
     def names(self) -> tuple[str, ...]:
         """Every name the profile gives, in both languages (units, committee, session,
@@ -141,6 +144,10 @@ class Office:
 
     def issue(self, genre: str) -> int | None:
         return self.issues.get(genre)
+
+    def english(self, name: str) -> str:
+        """A body's or publication's English name from the glossary; else as written."""
+        return self.glossary.get(name.strip(), name)
 
 
 def _fill(name: str, region: Text | None, lang: str) -> str:
@@ -281,6 +288,14 @@ def load_office(path: str | Path | None = None, department_codes=(), unit: str =
                 f"{name}: date {date!r} is not YYYY-MM-DD",
                 "write e.g. date: 2026-01-10, or leave it empty",
             ) from None
+    glossary = {}
+    for key, value in (data.get("glossary") or {}).items():
+        if not _is_text(str(key)) or not _is_text(value):
+            raise ProfileError(
+                f"{name}: glossary.{key} must be an English name (text)",
+                "write glossary: {全国工商联: All-China Federation of Industry and Commerce}",
+            )
+        glossary[str(key).strip()] = value.strip()
     short = unit_raw.get("short") if isinstance(unit_raw, dict) else None
     co = data.get("co_signers") or []
     if not isinstance(co, list):
@@ -302,6 +317,7 @@ def load_office(path: str | Path | None = None, department_codes=(), unit: str =
         departments=departments,
         documents=documents,
         source=str(path),
+        glossary=glossary,
     )
     if unit and unit.strip():
         # the unit parameter names the issuing unit instead (as written, in both languages)

@@ -44,6 +44,7 @@ INPUTS = (
     "instrument",
     "rules",
     "coding",
+    "office",
 )
 
 

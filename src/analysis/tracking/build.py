@@ -32,6 +32,7 @@ class Office:
     ledgers: Ledgers
     instrument: Instrument
     rules: list
+    profile: object  # the office profile (analysis.ingest.office.Office) the drafts name
 
 
 def open_ledgers(raw: dict | ResultsParams | None = None) -> Office:
@@ -41,10 +42,12 @@ def open_ledgers(raw: dict | ResultsParams | None = None) -> Office:
     ------
     ParameterError
         A bad parameter or period, or a missing file.
-    InputFileError, ValidationError, LedgerSpecError, RuleError
+    InputFileError, ValidationError, LedgerSpecError, RuleError, ProfileError
         A ledger that cannot be read or breaks a rule (every problem of the three files
-        listed, with file, row, column and value), a bad ledgers description or rules file.
+        listed, with file, row, column and value), a bad ledgers description, rules
+        file or office profile.
     """
+    from analysis.ingest.office import load_office
     from analysis.writing.suggest import load_rules
 
     p = raw if isinstance(raw, ResultsParams) else check(raw)
@@ -60,7 +63,8 @@ def open_ledgers(raw: dict | ResultsParams | None = None) -> Office:
     if any(x.severity == "error" for x in problems):
         raise ValidationError(problems)
     _covers(ledgers, period, p.period)
-    return Office(p, period, ledgers, instrument, rules)
+    # the profile's own unit: the `unit` parameter is the results' short name (省工商联)
+    return Office(p, period, ledgers, instrument, rules, load_office(p.office))
 
 
 def _covers(ledgers: Ledgers, period: Period, asked: str) -> None:

@@ -16,6 +16,10 @@ A fact is one counted figure under a dotted name, with the ledger rows it counts
     adoption.days                     median days from submission to first adoption
     proposals.filed / .replied / .closed / .reply.A / .satisfaction.satisfied
     service.finance.firms             a kind's measure (count or money, in yuan)
+    loop.financing.1.before / .after  a suggestion's indicator (share or score) in its
+                                      run's wave and in the next one, with the change's
+                                      test (``significant``); its rows are the
+                                      submissions that carried the suggestion
 
 Kinds: ``count`` (a number of items, firms …), ``money`` (yuan), ``share``, ``days``.
 """
@@ -151,4 +155,20 @@ def traced(results: Results) -> dict[str, tuple[Fact, list[Ref]]]:
                 f"{s.label.zh}{m.label.zh}",
                 f"{s.label.en}: {m.label.en.lower()}",
             )
+    for t in r.loop:
+        refs = [ref for sub in t.submissions for ref in sub.refs]
+        for j, i in enumerate(t.indicators, 1):
+            if i.suppressed or i.change is None:
+                continue
+            for side in ("before", "after"):
+                out[f"loop.{t.rule}.{j}.{side}"] = (
+                    Fact(
+                        f"loop.{t.rule}.{j}.{side}",
+                        i.kind,
+                        getattr(i, side),
+                        i.label,
+                        significant=i.significant,
+                    ),
+                    refs,
+                )
     return out

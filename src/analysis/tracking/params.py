@@ -39,6 +39,7 @@ class ResultsParams:
     coding: str = ""  # extra open-answer coding dictionary (YAML); empty: defaults
     min_cell: int = 10  # survey cells with fewer respondents are suppressed
     confidence: float = 0.95  # confidence level of every interval
+    office: str = "data/office/qinghai.yaml"  # office profile: unit, 工作信息 期号, English names
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -128,6 +128,7 @@ class Line:
     name: str
     label: Text
     heading: Text
+    plan: Text | None = None  # the 工作总结's plan for the line (下一步工作打算)
 
 
 @dataclass(frozen=True, eq=False)
@@ -325,11 +326,12 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 def _line(raw: Any, where: str) -> Line:
     if not isinstance(raw, dict) or not _NAME.match(str(raw.get("name", ""))):
         raise LedgerSpecError(f"{where}: a line without a valid name", "name each line")
-    _keys(raw, {"name", "zh", "en", "heading"}, f"{where}.{raw['name']}")
+    _keys(raw, {"name", "zh", "en", "heading", "plan"}, f"{where}.{raw['name']}")
     label = _text(raw, f"{where}.{raw['name']}")
     heading = raw.get("heading")
     heading = _text(heading, f"{where}.{raw['name']}.heading") if heading else label
-    return Line(str(raw["name"]), label, heading)
+    plan = _text(raw["plan"], f"{where}.{raw['name']}.plan") if raw.get("plan") else None
+    return Line(str(raw["name"]), label, heading, plan)
 
 
 def _field(raw: Any, where: str, choices: dict) -> Field:

@@ -54,6 +54,9 @@ def config() -> dict:
 
 
 GENRES = {k: Text(**v["name"]) for k, v in config()["genres"].items()}
+# the genres drafted from a survey's findings; the others (工作总结, 工作信息) are drafted
+# from an office's results by analysis.tracking.drafts, with the same Draft, audit and check
+SURVEY_GENRES = tuple(k for k, v in config()["genres"].items() if v.get("source") != "results")
 
 
 @dataclass(frozen=True)
@@ -163,8 +166,8 @@ def make_draft(
     """
     from analysis.ingest.office import load_office
 
-    if genre not in GENRES:
-        raise ValueError(f"genre must be one of {', '.join(GENRES)}")
+    if genre not in SURVEY_GENRES:
+        raise ValueError(f"genre must be one of {', '.join(SURVEY_GENRES)}")
     office = office or load_office()
     cfg = config()
     register = cfg["genres"][genre].get("register", "plain")
@@ -263,7 +266,7 @@ def make_drafts(
     >>> [d.genre for d in drafts]  # doctest: +SKIP
     ['proposal', 'social', 'summary', 'report']
     """
-    return [make_draft(g, findings, suggestions, lang, office) for g in GENRES]
+    return [make_draft(g, findings, suggestions, lang, office) for g in SURVEY_GENRES]
 
 
 _STRUCTURE = re.compile(
@@ -335,7 +338,15 @@ def audit(draft: Draft, findings: Findings, office=None) -> list[str]:
     from analysis.ingest.office import load_office
 
     office = office or load_office()
-    flat = facts(findings)
+    allowed = allowed_numbers(findings, draft.lang, draft)
+    allowed |= {str(n) for n in office.issues.values()}
+    return audit_numbers(draft, facts(findings), allowed)
+
+
+def audit_numbers(draft: Draft, flat: dict, allowed: set[str]) -> list[str]:
+    """The audit itself, for any source of figures: the numbers of the draft's claims
+    that are not in ``allowed``, plain phrases no fact of ``flat`` gave, and traced
+    phrases the rules no longer give for their fact's value."""
     text = "\n".join(_audited_lines(draft.markdown))
     for span in draft.not_claims:
         text = _whole(span).sub(" ", text)
@@ -343,8 +354,6 @@ def audit(draft: Draft, findings: Findings, office=None) -> list[str]:
     wrong = plain.verify(draft.traces, flat, draft.lang)
     text = _STRUCTURE.sub("", text)
     text = re.sub(r"\|\s*-+:?\s*", "|", text)  # table rules
-    allowed = allowed_numbers(findings, draft.lang, draft)
-    allowed |= {str(n) for n in office.issues.values()}
     stray = [n for n in numfmt.numbers_in(text) if n not in allowed]
     return stray + [f"“{p}” (a plain phrase printed by hand)" for p in phrases] + wrong
 

@@ -27,8 +27,23 @@ from analysis.findings.facts import Fact
 from analysis.findings.model import Text
 
 PLAIN_RULES = Path(__file__).parent / "resources" / "plain.yaml"
-KINDS = ("share", "change", "trend", "standing", "contrast", "score", "driver")
-_PLACEHOLDER = re.compile(r"\{(a|b|n_b|times|label_a|label_b)\}")
+KINDS = ("share", "change", "trend", "standing", "contrast", "score", "driver", "approximate")
+# placeholders filled with a number (the others with a label)
+_NUMERIC = (
+    "a",
+    "b",
+    "n_b",
+    "times",
+    "exact",
+    "tens",
+    "hundreds",
+    "wan",
+    "yi",
+    "million",
+    "billion",
+    "thousands",
+)
+_PLACEHOLDER = re.compile(r"\{(" + "|".join((*_NUMERIC, "label_a", "label_b")) + r")\}")
 
 
 @dataclass(frozen=True)
@@ -92,6 +107,7 @@ def _variables(kind: str, fact: Fact, facts: dict[str, Fact], key: bool = False)
         "ratio": None,
         "times": None,
         "key": key,
+        "money": fact.kind == "money",
     }
     parts = fact.path.split(".")
     if kind == "standing" and parts[0] == "difficulty":
@@ -150,6 +166,7 @@ def _fill(template: str, fact: Fact, names: dict, lang: str) -> str:
         return text.get(lang).lower() if lang == "en" else text.get(lang)
 
     values = {
+        **(_rounded(fact.value, fact.kind == "money", lang) if _is_number(fact.value) else {}),
         "a": numfmt.pct(fact.a),
         "b": numfmt.pct(fact.b),
         "n_b": numfmt.count(fact.n_b),
@@ -158,6 +175,30 @@ def _fill(template: str, fact: Fact, names: dict, lang: str) -> str:
         "label_b": label(fact.label_b),
     }
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _rounded(value: float, money: bool, lang: str) -> dict[str, str]:
+    """A ledger figure as counted and rounded down, for the ``approximate`` phrases:
+    21,345,600元 gives wan 2,134 (2,134万余元) and million 21.3; 43 gives tens 40."""
+    from analysis.writing import numfmt
+
+    def down(x: float, step: float) -> float:
+        return math.floor(x / step + 1e-9) * step
+
+    return {
+        "exact": numfmt.amount_exact(value, lang) if money else numfmt.count(value),
+        "tens": numfmt.count(down(value, 10)),
+        "hundreds": numfmt.count(down(value, 100)),
+        "wan": numfmt.count(down(value, 1e4) / 1e4),
+        "yi": numfmt._plain(down(value, 1e7) / 1e8, 1),
+        "million": numfmt._plain(down(value, 1e5) / 1e6, 1),
+        "billion": numfmt._plain(down(value, 1e7) / 1e9, 2),
+        "thousands": numfmt.count(down(value, 1e4)),
+    }
 
 
 def default_kind(fact: Fact) -> str:
@@ -201,10 +242,12 @@ def _vocabulary(lang: str) -> tuple[re.Pattern, ...]:
     for kind in KINDS:
         for rule in rules()[kind]:
             text = rule.text.get(lang)
+            if not _PLACEHOLDER.sub("", text).strip():
+                continue  # a figure as counted ({exact}): the number audit checks it
             pattern = re.escape(text)
             pattern = re.sub(
-                r"\\\{(a|b|n_b|times|label_a|label_b)\\\}",
-                lambda m: r"[\d.,%]+" if m.group(1) in ("a", "b", "n_b", "times") else r".{1,24}?",
+                r"\\\{(\w+)\\\}",
+                lambda m: r"[\d.,%]+" if m.group(1) in _NUMERIC else r".{1,24}?",
                 pattern,
             )
             out.append(re.compile(pattern, re.I if lang == "en" else 0))
@@ -232,7 +275,11 @@ def untraced(text: str, traces, lang: str) -> tuple[list[str], str]:
     traced = {t.phrase for t in traces if t.lang == lang}
     for phrase in sorted(traced, key=len, reverse=True):
         # a phrase may open a sentence or a headline in English: Nearly four in ten
-        text = re.sub(re.escape(phrase), " ", text, flags=re.I if lang == "en" else 0)
+        # where it stands whole: a phrase "43" is not the end of "143"
+        before = r"(?<![\d.,])" if phrase[:1].isdigit() else ""
+        after = r"(?![\d.,]*\d)" if phrase[-1:].isdigit() else ""
+        pattern = before + re.escape(phrase) + after
+        text = re.sub(pattern, " ", text, flags=re.I if lang == "en" else 0)
     scan = re.sub(r"“[^”]*”", " ", text)
     stray = []
     for pattern in _vocabulary(lang):
