@@ -164,5 +164,6 @@ def test_a_worker_killed_mid_brief_on_a_real_cluster_loses_no_brief(
         assert mine == (Path(local_batch.done[label]) / "findings.json").read_bytes()
     # the shared tables travelled with the batch into the workers' own caches
     assert any((c / result.cache_key / "meta.json").is_file() for c in caches)
-    assert lines and lines[0].startswith(f"qifang batch on a cluster at {address}")
-    assert "dashboard: http://127.0.0.1:" in lines[0]
+    # after the validation's notes (as `qifang run` prints them), the cluster it runs on
+    said = [x for x in lines if x.startswith(f"qifang batch on a cluster at {address}")]
+    assert len(said) == 1 and "dashboard: http://127.0.0.1:" in said[0]
