@@ -22,6 +22,7 @@ def test_every_parameter_but_the_datasets_files_is_a_field_with_its_default_and_
     assert by_name["confidence"].step == "any"
     assert by_name["region"].widget == "select"
     assert by_name["rules"].widget == "file" and by_name["coding"].widget == "file"
+    assert by_name["office"].widget == "file"  # an office profile is uploaded, like rules
     assert by_name["unit"].widget == "text"
     # help is the contract's own comment, word for word
     assert by_name["overdue_days"].help == "a request open longer than this is overdue"
@@ -55,3 +56,16 @@ def test_a_past_runs_parameters_fill_the_form_for_a_rerun():
     values = form.initial(form.contract(), {"region": "haidong", "lang": "en"})
     assert values["region"] == "haidong" and values["lang"] == "en"
     assert values["min_cell"] == "10" and values["wave"] == ""
+
+
+def test_an_uploaded_office_profile_is_checked_before_the_job_is_queued(tmp_path):
+    from analysis.desk.app import _check_job
+    from analysis.ingest.office import ProfileError
+    from analysis.ingest.params import ROOT
+
+    bad = tmp_path / "office.yaml"
+    bad.write_text("unit: {zh: 某市工商联, en: X}\n", encoding="utf-8")
+    with pytest.raises(ProfileError, match="missing"):
+        _check_job({"office": str(bad)}, {"office": "sha"})
+    good = ROOT / "examples" / "city" / "office.yaml"
+    _check_job({"office": str(good)}, {"office": "sha"})  # names every department: accepted

@@ -418,8 +418,8 @@ def _text(form) -> dict[str, str]:
 
 
 def _check_job(raw: dict, extras: dict) -> None:
-    """Names, types and ranges now; rules and coding files now too (they are the user's
-    own text, checked before they are queued); the data itself in the job."""
+    """Names, types and ranges now; rules, coding and office profile files now too (they
+    are the user's own text, checked before they are queued); the data itself in the job."""
     from analysis.desk import engine
 
     engine.check_params(raw)
@@ -433,6 +433,10 @@ def _check_job(raw: dict, extras: dict) -> None:
             load_rules(raw["rules"], inst)
         if "coding" in extras:
             load_coding(raw["coding"], instrument=inst)
+        if "office" in extras:
+            from analysis.ingest.office import department_codes, load_office
+
+            load_office(raw["office"], department_codes(inst))
 
 
 def _job(request: Request, desk: Desk) -> dict:
