@@ -265,9 +265,18 @@ def _notebooks(
 ) -> None:
     """The analysis notebook, then the brief and drafts notebooks side by side. These
     read only findings.json, so they start as soon as it is written, while the
-    analysis notebook goes on with its tables and charts for researchers."""
+    analysis notebook goes on with its tables and charts for researchers. The two
+    notebooks that show the charts share them: each is drawn once, in a store in the
+    run's folder that lives as long as the notebooks run
+    (:mod:`analysis.writing._chartstore`)."""
+    import shutil
+
+    from analysis.writing._chartstore import FOLDER
+
     work = out.work
     findings = work / "findings.json"
+    charts = work / FOLDER
+    charts.mkdir()
     jobs = []
 
     def start(nb: str):
@@ -311,6 +320,8 @@ def _notebooks(
         if not isinstance(exc, KeyboardInterrupt):
             wait_for(jobs, timeout=3)
         raise
+    finally:
+        shutil.rmtree(charts, ignore_errors=True)  # never an output
 
 
 def _background(fn, *args) -> Future:
