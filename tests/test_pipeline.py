@@ -71,6 +71,7 @@ def test_the_default_run_makes_every_output(runs):
         for ext in ("docx", "html")
     }
     assert expected <= names
+    assert not any(n.startswith(".charts") for n in names)  # the notebooks' shared charts
 
 
 def test_brief_html_is_offline_and_holds_the_charts(runs):

@@ -109,3 +109,35 @@ def test_progress_reports_every_cell_of_every_notebook_then_export_and_done(tmp_
         cells = [s for s in steps if s.notebook == nb]
         total = cells[0].cells  # the notebook's cells and papermill's injected parameters
         assert [s.cell for s in cells] == list(range(1, total + 1))
+
+
+DRAW_TWO_CHARTS = (
+    "import json, os\n"
+    "from analysis import Brief\n"
+    "from analysis.writing import charts\n"
+    "drawn, real = [], charts._render\n"
+    "charts._render = lambda fig, alt, caption: drawn.append(alt) or real(fig, alt, caption)\n"
+    "brief = Brief.from_folder(out_dir)\n"
+    "pngs = [brief.chart(name).png for name in ('dimensions', 'difficulties')]\n"
+    "charts._render = real\n"
+    "store = os.path.isdir(os.path.join(out_dir, '.charts'))\n"
+    "with open(os.path.join(out_dir, f'drawn-{os.getpid()}.json'), 'w') as f:\n"
+    "    json.dump({'drawn': len(drawn), 'store': store, 'sizes': [len(p) for p in pngs]}, f)"
+)
+
+
+def test_the_analysis_and_brief_notebooks_of_a_run_draw_each_chart_once(tmp_path):
+    notebooks = write_notebooks(
+        tmp_path / "nb",
+        extra={
+            "1-survey-analysis.ipynb": [DRAW_TWO_CHARTS],
+            "2-policy-brief.ipynb": [DRAW_TWO_CHARTS],
+        },
+    )
+    result = run({}, out_root=tmp_path / "out", notebooks=notebooks, log=None)
+    seen = [json.loads(f.read_text()) for f in result.folder.glob("drawn-*.json")]
+    assert len(seen) == 2  # one per notebook (two kernels)
+    assert all(s["store"] for s in seen)
+    assert sum(s["drawn"] for s in seen) == 2  # two charts, each drawn by one notebook
+    assert seen[0]["sizes"] == seen[1]["sizes"]
+    assert not (result.folder / ".charts").exists()

@@ -235,3 +235,27 @@ def test_key_factor_texts_follow_the_rule(tmp_path):
 def test_bad_key_factor_rules_name_the_problem(tmp_path, body, message):
     with pytest.raises(RuleError, match=message):
         load_rules(write(tmp_path, body))
+
+
+def test_rules_read_once_per_process_and_again_when_the_file_changes(tmp_path, monkeypatch):
+    from analysis.ingest.instrument import load_instrument
+    from analysis.writing import suggest as module
+
+    inst = load_instrument()
+    path = write(tmp_path, rule(id="financing", priority="low"))
+    reads: list[str] = []
+    real = module._read
+    monkeypatch.setattr(module, "_read", lambda source: reads.append(source.name) or real(source))
+    first = load_rules(path, inst)
+    second = load_rules(path, inst)
+    assert len(reads) == 2  # the defaults and the user's file, once
+    assert first == second and first is not second  # a list of its own to each caller
+    assert first.key_factors == second.key_factors
+    second.clear()
+    assert load_rules(path, inst) == first  # what a caller did to its list stays its own
+    path.write_text(path.read_text(encoding="utf-8").replace("low", "high"), encoding="utf-8")
+    import os
+
+    os.utime(path, ns=(1, 1))  # another stamp, as an edit a moment later has
+    changed = {r.id: r for r in load_rules(path, inst)}
+    assert len(reads) == 4 and changed["financing"].priority == "high"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -354,10 +355,9 @@ class _Hasher:
     _BASE = 0x100000001B3  # odd, so it has an inverse mod 2**64
 
     def __init__(self, size: int) -> None:
-        self.power, self.inverse = (
-            np.cumprod(np.r_[1, np.full(size - 1, b, dtype=np.uint64)].astype(np.uint64))
-            for b in (self._BASE, pow(self._BASE, -1, 1 << 64))
-        )
+        # Rounded up and kept: the same tables serve every call of a process (a batch's
+        # warm kernel redacts brief after brief); entry i does not depend on the size.
+        self.power, self.inverse = _powers(-(-size // _ROUND) * _ROUND)
 
     def prefix(self, codes: np.ndarray) -> np.ndarray:
         """Entry i: the sum of codes[j] * _BASE**j over j < i."""
@@ -372,6 +372,20 @@ class _Hasher:
         x = (x ^ (x >> 30)) * np.uint64(0xBF58476D1CE4E5B9)
         x = (x ^ (x >> 27)) * np.uint64(0x94D049BB133111EB)
         return x ^ (x >> 31)
+
+
+_ROUND = 1 << 16
+
+
+@lru_cache(maxsize=1)
+def _powers(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """_BASE**i and its inverse**i mod 2**64 for i < size (read only)."""
+    out = []
+    for b in (_Hasher._BASE, pow(_Hasher._BASE, -1, 1 << 64)):
+        a = np.cumprod(np.r_[1, np.full(size - 1, b, dtype=np.uint64)].astype(np.uint64))
+        a.flags.writeable = False
+        out.append(a)
+    return out[0], out[1]
 
 
 class _BitFilter:

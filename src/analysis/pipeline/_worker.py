@@ -182,6 +182,13 @@ def _files(folder: Path) -> dict[str, bytes]:
     }
 
 
+def has_bokeh() -> bool:
+    """Whether the Dask dashboard can be served here (run on the scheduler)."""
+    import importlib.util
+
+    return importlib.util.find_spec("bokeh") is not None
+
+
 def dask_setup(worker) -> None:
     """Preloaded into the workers of a batch's local cluster. They share the terminal
     of the batch: Ctrl-C there reaches them too. They ignore it, and the batch's own

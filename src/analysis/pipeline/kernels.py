@@ -7,7 +7,11 @@ of the next brief, after clearing it: every name the notebook defined is deleted
 (IPython's ``reset``), figures are closed, and the modules stay imported. A fresh kernel
 spends about a second starting and one to two seconds importing pandas, statsmodels,
 matplotlib and the package, and jieba loads its dictionary on first use: a warm kernel
-has done all of that. A kernel whose notebook failed is stopped, never reused.
+has done all of that. A kernel whose notebook raised an error in a cell answered
+as usual and is cleared and reused like the others (a batch's failing briefs would
+otherwise start three kernels each); one that died, timed out or was interrupted is
+stopped, never reused; and a kernel its notebook has given back is not stopped when
+another notebook of the same brief fails.
 
 Kernels are plain subprocesses of the process that starts them (a Dask worker's
 processes are daemonic and cannot have multiprocessing children; subprocesses are

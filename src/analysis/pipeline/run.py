@@ -268,14 +268,24 @@ def _notebooks(
 ) -> None:
     """The analysis notebook, then the brief and drafts notebooks side by side. These
     read only findings.json, so they start as soon as it is written, while the
-    analysis notebook goes on with its tables and charts for researchers."""
+    analysis notebook goes on with its tables and charts for researchers. The two
+    notebooks that show the charts share them: each is drawn once, in a store in the
+    run's folder that lives as long as the notebooks run
+    (:mod:`analysis.writing._chartstore`)."""
+    import shutil
+
+    from analysis.writing._chartstore import FOLDER
+
     work = out.work
     findings = work / "findings.json"
+    charts = work / FOLDER
+    charts.mkdir()
     jobs = []
 
     def start(nb: str):
         km = kernels[nb].result()
         km.qifang_taken = True  # its notebook gives it back, whatever happens
+        km.qifang_back = False
         job = _background(
             _execute,
             nb_dir / nb,
@@ -314,6 +324,8 @@ def _notebooks(
         if not isinstance(exc, KeyboardInterrupt):
             wait_for(jobs, timeout=3)
         raise
+    finally:
+        shutil.rmtree(charts, ignore_errors=True)  # never an output
 
 
 def _background(fn, *args) -> Future:
@@ -376,7 +388,9 @@ def _stop_kernel(km) -> None:
 
 def _kill_kernels(kernels: dict) -> None:
     for k in list(kernels.values()):
-        if k.done() and k.exception() is None:
+        # A kernel its notebook already gave back runs nothing of this run: a batch's
+        # pool keeps it for the next brief (a fresh one is stopped already).
+        if k.done() and k.exception() is None and not getattr(k.result(), "qifang_back", False):
             _kernel.kill_now(k.result())
 
 
@@ -416,7 +430,7 @@ def _execute(
         hooks["on_cell_start"] = on_cell_start
     start = time.perf_counter()
     kept = f"the executed notebook is kept for debugging in {failed / notebook.name}"
-    ok = False
+    ok = False  # the kernel is fine after its notebook: it ran or a cell raised an error
     try:
         pm.execute_notebook(
             str(notebook),
@@ -435,6 +449,8 @@ def _execute(
         )
         ok = True
     except PapermillExecutionError as exc:
+        # an error a cell raised: the kernel answered and is cleared before any reuse
+        ok = exc.ename != "CellExecutionError"  # nbclient's own: the kernel itself failed
         raise RunError(
             f"notebook {notebook.name} failed in cell {exc.cell_index + 1} "
             f"(`{_first_line(exc.source)}`): {_error_text(exc)}",
@@ -458,6 +474,7 @@ def _execute(
     finally:
         if km is not None:  # nbclient leaves running a kernel it was given
             (kernels or Fresh(None, _start_kernel, _stop_kernel)).done(km, notebook.name, ok)
+            km.qifang_back = True
     timings[notebook.stem] = time.perf_counter() - start
     say(f"  {notebook.name}: {timings[notebook.stem]:.1f} s")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.findings.model import Findings
-from analysis.writing import charts, render
+from analysis.writing import _chartstore, charts, render
 from analysis.writing.suggest import Suggestion, load_rules, suggest
 
 SECTIONS = (
@@ -62,6 +62,7 @@ class Brief:
         self.findings = findings
         self.suggestions = suggestions
         self.lang = lang
+        self._store = None  # (ChartStore, findings.json bytes): set by from_folder in a run
         env = render.environment(autoescape=True)
         self._template = env.get_template(f"brief/brief.{lang}.html.j2")
         self._context = render.context(findings, suggestions, lang, office=office)
@@ -77,19 +78,29 @@ class Brief:
         unit: str = "",
     ) -> Brief:
         """The brief of a run folder: its ``findings.json``, the rules and the office
-        profile (which names the departments)."""
+        profile (which names the departments).
+
+        In a run's folder (one that has the runner's ``.charts`` folder), the brief's
+        charts are drawn once for all the run's notebooks
+        (:mod:`analysis.writing._chartstore`); elsewhere each is drawn when asked for.
+        """
         from analysis.ingest.instrument import load_instrument
         from analysis.ingest.office import department_codes, load_office
 
         instrument = instrument or load_instrument()
-        findings = Findings.load(Path(folder) / "findings.json")
+        path = Path(folder) / "findings.json"
+        findings = Findings.load(path)
         profile = load_office(office or None, department_codes(instrument), unit=unit)
-        return cls(
+        brief = cls(
             findings,
             suggest(findings, load_rules(rules or None, instrument), instrument),
             lang,
             profile,
         )
+        store = Path(folder) / _chartstore.FOLDER
+        if store.is_dir():
+            brief._store = (_chartstore.ChartStore(store), path.read_bytes())
+        return brief
 
     def section(self, name: str) -> Html:
         """One section of the brief as HTML."""
@@ -116,7 +127,10 @@ class Brief:
         fn = getattr(self, f"_chart_{name}", None)
         if fn is None:
             raise ValueError(f"no chart {name!r}")
-        return fn()
+        if self._store is None:
+            return fn()
+        store, findings_bytes = self._store
+        return store.get(_chartstore.key(findings_bytes, name, self.lang), fn)
 
     def _chart_dimensions(self):
         f = self.findings

@@ -37,7 +37,7 @@ the same filters, after :mod:`analysis.writing.suggest` has checked it uses noth
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import jinja2
@@ -339,8 +339,13 @@ def brief_css() -> str:
 
 
 @cache
+@cache
 def environment(autoescape: bool = False) -> jinja2.Environment:
-    """The shared environment of Qifang's own templates; ``autoescape`` for HTML."""
+    """The shared environment of Qifang's own templates; ``autoescape`` for HTML.
+
+    One per process, so a template file is compiled once, not once per brief or draft
+    (a batch's warm kernels make many); Jinja reloads a file that changed on disk.
+    Callers only read from it: an overlay has its own filters."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         undefined=jinja2.StrictUndefined,
@@ -369,6 +374,13 @@ def sandbox() -> jinja2.Environment:
     )
     env.globals.clear()  # no range, lipsum, cycler, joiner, namespace, dict
     return _install(env)
+
+
+@lru_cache(maxsize=4096)
+def _compiled(source: str) -> jinja2.Template:
+    """A rule's text compiled in the sandbox once per process: the same rules' texts are
+    rendered for every brief of a batch (and several times in one)."""
+    return sandbox().from_string(source)
 
 
 def _install(env: jinja2.Environment) -> jinja2.Environment:
@@ -491,10 +503,9 @@ def context(findings, suggestions, lang: str, office=None, register: str = "full
 def text(template: Text, context: dict, register: str = "full") -> Text:
     """Render a zh/en pair of template strings (a user's: in the sandbox) with the same
     context, in a register (``full`` or ``plain``)."""
-    env = sandbox()
     out = {}
     for lang in ("zh", "en"):
-        rendered = env.from_string(template.get(lang)).render(
+        rendered = _compiled(template.get(lang)).render(
             **{**context, "lang": lang, "register": register}
         )
         out[lang] = " ".join(rendered.split()) if lang == "en" else "".join(rendered.split())

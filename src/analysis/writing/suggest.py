@@ -18,6 +18,7 @@ suppressed does not fire: no suggestion without its evidence.
 from __future__ import annotations
 
 import difflib
+import threading
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -189,12 +190,41 @@ def load_rules(path: str | Path | None = None, instrument: Instrument | None = N
     ['financing', 'enforcement']
     """
     inst = instrument or load_instrument()
+    sources = [DEFAULT_RULES] + ([Path(path)] if path else [])
+    try:  # a file changed on disk is read again
+        stamp = tuple((str(s), s.stat().st_size, s.stat().st_mtime_ns) for s in sources)
+    except OSError:
+        stamp = None  # not found: _read says so
+    key = (stamp, id(inst))
+    with _lock:
+        hit = _loaded.get(key) if stamp is not None else None
+    if hit is not None and hit[0] is inst:
+        out = Rules(hit[1])
+        out.key_factors = hit[1].key_factors
+        return out
+    out = _load_rules(sources, inst)
+    if stamp is not None:
+        with _lock:
+            _loaded[key] = (inst, out)  # the instrument is kept, so its id stays its own
+            while len(_loaded) > 8:
+                _loaded.pop(next(iter(_loaded)))
+    copy = Rules(out)
+    copy.key_factors = out.key_factors
+    return copy
+
+
+# Rules already read and checked in this process, by their files' stamps and the
+# instrument: every notebook of every brief of a batch's warm kernels reads the same.
+_loaded: dict = {}
+_lock = threading.Lock()
+
+
+def _load_rules(sources: list[Path], inst: Instrument) -> Rules:
     known = catalog(inst)
     departments = {c.value for c in inst.requests["department"].choices}
     categories = {str(c.value) for c in inst.requests["category"].choices}
     rules: dict[str, Rule] = {}
     key_rule = None
-    sources = [DEFAULT_RULES] + ([Path(path)] if path else [])
     for source in sources:
         raws, key_raw = _read(source)
         if key_raw is not None:
