@@ -16,7 +16,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -99,7 +98,9 @@ def clean_socket_folders() -> list[Path]:
             alive = False
         except psutil.Error:
             alive = True
-        if not alive and st.st_mtime < time.time() - 1:
+        # (no grace period on the folder's time: its dying kernels remove their files
+        # while they end, which kept the folder of a killed run "recent" for the next run)
+        if not alive:
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
     return removed
