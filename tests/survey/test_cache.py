@@ -233,6 +233,12 @@ def test_an_export_without_a_wave_column_is_read_as_the_wave_given(tmp_path, mon
     assert named.hit and named.key == by_dates.key
     other = cache.shared(check({**raw, "wave": 2024}))
     assert not other.hit and other.folder is None and set(other.visits["wave"]) == {2024}
+    # an entry whose visits were given a wave by the parameter does not serve a run that
+    # leaves the wave to the dates
+    shutil.rmtree(cache.root())
+    assert not cache.shared(check({**raw, "wave": 2024})).hit  # stored as wave 2024
+    by_dates_again = cache.shared(check(raw))
+    assert not by_dates_again.hit and set(by_dates_again.visits["wave"]) == {2025}
     # the sample has its wave column: any wave parameter reads the same entry
     sample = {k: str(SAMPLE / f"{k}.csv") for k in ("visits", "frame", "requests")}
     first = cache.shared(check(sample))

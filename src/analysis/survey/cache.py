@@ -50,7 +50,7 @@ import pandas as pd
 
 from analysis.ingest.iorw import sha256
 
-FORMAT = 2  # the layout of an entry; bump to orphan every older entry
+FORMAT = 3  # the layout of an entry; bump to orphan every older entry
 INPUTS = ("visits", "frame", "requests", "instrument")
 TABLES = ("visits", "frame", "requests")
 # The options of the shared step: how the files are loaded and the design is built.
@@ -74,7 +74,10 @@ class Shared:
     frame: pd.DataFrame
     requests: pd.DataFrame | None
     notices: tuple[str, ...]  # the validation's warnings for the user (Report.notices)
-    wave_filled: int | None  # the wave given to visits whose export has no wave column
+    # visits whose export has no wave column: the wave they took, and whether it was
+    # the wave parameter's (True) or their dates' year (False)
+    wave_filled: int | None
+    wave_given: bool
     hit: bool
     folder: Path | None
 
@@ -166,7 +169,7 @@ def shared(p) -> Shared:
     damaged = False
     if folder is not None and folder.is_dir():
         tables = _read(folder)
-        if tables is not None and _same_wave(tables[-1], p.wave):
+        if tables is not None and _same_wave(*tables[-2:], p.wave):
             return Shared(k, inst, *tables, hit=True, folder=folder)
         if tables is not None:  # the same export read as another wave: not this entry's
             return Shared(k, inst, *_load(p, inst), hit=False, folder=None)
@@ -178,8 +181,11 @@ def shared(p) -> Shared:
     return Shared(k, inst, *tables, hit=False, folder=stored)
 
 
-def _same_wave(filled: int | None, wave) -> bool:
-    return filled is None or wave is None or int(wave) == filled
+def _same_wave(filled: int | None, given: bool, wave) -> bool:
+    """Whether an entry's visits took the wave this run would give them."""
+    if filled is None:
+        return True  # the export has its wave column
+    return int(wave) == filled if wave is not None else not given
 
 
 def _load(p, inst) -> tuple:
@@ -195,7 +201,7 @@ def _load(p, inst) -> tuple:
     filled = None
     if wave is not None and wave.name not in loaded.provenance.columns.values() and len(visits):
         filled = int(visits[wave.name].iloc[0])  # the export has no wave column
-    return visits, frame, requests, tuple(report.notices()), filled
+    return visits, frame, requests, tuple(report.notices()), filled, p.wave is not None
 
 
 def _read(folder: Path):
@@ -215,6 +221,7 @@ def _read(folder: Path):
             out.append(pq.read_table(path).to_pandas())
         out.append(tuple(str(n) for n in meta["notices"]))
         out.append(None if meta["wave_filled"] is None else int(meta["wave_filled"]))
+        out.append(bool(meta["wave_given"]))
         with contextlib.suppress(OSError):
             os.utime(folder / "meta.json")  # last used, for `qifang cache list`
         return tuple(out)
@@ -234,7 +241,7 @@ def _store(base: Path, k: str, tables, p, seconds: float, damaged: bool) -> Path
         base.mkdir(parents=True, exist_ok=True)
         tmp.mkdir()
         sizes = {}
-        *frames, notices, filled = tables
+        *frames, notices, filled, given = tables
         for name, df in zip(TABLES, frames, strict=True):
             if df is None:
                 continue
@@ -256,6 +263,7 @@ def _store(base: Path, k: str, tables, p, seconds: float, damaged: bool) -> Path
             "tables": sizes,
             "notices": list(notices),
             "wave_filled": filled,
+            "wave_given": given,
         }
         # meta.json last: an entry is whole when it has one (and is in place only then)
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
