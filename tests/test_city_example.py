@@ -10,13 +10,13 @@ import re
 import shlex
 import subprocess
 import sys
-import zipfile
 
 import pytest
 
 import hand
 from analysis.findings.model import Findings
 from conftest import ROOT
+from outputs import text_of
 
 CITY = ROOT / "examples" / "city"
 
@@ -57,16 +57,6 @@ def test_validate_reads_the_city_export_as_it_is(outputs):
     assert "visits.xlsx: 374 rows read as visits" in done.stdout
     assert "NOT read" not in done.stdout  # every question column was read
 
-
-def text_of(path) -> str:
-    if path.suffix == ".pdf":
-        from pypdf import PdfReader
-
-        return "".join(p.extract_text() for p in PdfReader(path).pages)
-    if path.suffix in (".docx", ".xlsx"):
-        with zipfile.ZipFile(path) as z:
-            return "".join(z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".xml"))
-    return path.read_text(encoding="utf-8", errors="replace")
 
 
 def test_the_city_brief_speaks_of_the_city_and_its_scale(outputs):

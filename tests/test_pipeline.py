@@ -6,7 +6,6 @@ import json
 import re
 import subprocess
 import sys
-import zipfile
 
 import jsonschema
 import pandas as pd
@@ -14,6 +13,7 @@ import pytest
 
 from analysis.findings.model import SCHEMA_PATH
 from conftest import SAMPLE
+from outputs import text_of
 
 
 def qifang(*args: str, cwd=None) -> subprocess.CompletedProcess:
@@ -37,17 +37,6 @@ def runs(tmp_path_factory):
     assert again.returncode == 0, again.stderr
     return {"zh": out / "2025-all", "en": out / "2025-haidong-en", "again": out / "again"}
 
-
-def text_of(path) -> str:
-    """What a reader of the file could see."""
-    if path.suffix == ".pdf":
-        from pypdf import PdfReader
-
-        return "".join(p.extract_text() for p in PdfReader(path).pages)
-    if path.suffix in (".docx", ".xlsx"):
-        with zipfile.ZipFile(path) as z:
-            return "".join(z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".xml"))
-    return path.read_text(encoding="utf-8", errors="replace")
 
 
 def test_the_default_run_makes_every_output(runs):

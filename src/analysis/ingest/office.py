@@ -26,6 +26,7 @@ from pathlib import Path
 import yaml
 
 from analysis.errors import QifangError
+from analysis.ingest.instrument import Text
 
 DEFAULT_OFFICE = Path(__file__).resolve().parents[3] / "data" / "office" / "qinghai.yaml"
 MAX_BYTES = 256_000
@@ -50,17 +51,6 @@ NUMBERED = ("social", "summary")  # the series whose drafts carry a 期号
 class ProfileError(QifangError):
     """An office profile (YAML) cannot be used: missing file, bad YAML, a missing key or
     department, or a name that is not text."""
-
-
-@dataclass(frozen=True)
-class Text:
-    """A name in Chinese and English."""
-
-    zh: str
-    en: str
-
-    def get(self, lang: str = "zh") -> str:
-        return self.en if lang == "en" else self.zh
 
 
 @dataclass(frozen=True)
