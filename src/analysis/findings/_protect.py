@@ -55,11 +55,11 @@ def protect(findings: Findings, coefficients: Mapping, confidence: float) -> Fin
     groups: list = []
     ties: list = []
     limits: list = []
-    _profile(data, cells, groups)
+    _distributions(data, cells, groups, "profile")
     _difficulties(data, coefficients, cells, groups, ties)
     _index(data, cells, groups, ties)
     _policies(data, cells, ties)
-    _outlook(data, cells, groups)
+    _distributions(data, cells, groups, "outlook")
     _drivers(data, coefficients, cells, groups)
     _open(data, cells, ties)
     _requests(data, cells, groups, ties, limits)
@@ -94,14 +94,16 @@ def _stat_cell(stat: dict, low=0.0, high=1.0, tol=SHARE_TOL, step=0.0, cost=None
     )
 
 
-def _profile(data, cells, groups) -> None:
-    for i, dist in enumerate(data["profile"]):
+def _distributions(data, cells, groups, part: str) -> None:
+    """The shares of each distribution (the profile's, the outlook's): they sum to 1."""
+    for i, dist in enumerate(data[part]):
         keys = []
         for j, level in enumerate(dist["levels"]):
-            key = ("profile", i, j)
+            key = (part, i, j)
             cells[key] = _stat_cell(level["stat"])
             keys.append(key)
-        groups.append(({k: 1.0 for k in keys}, 1.0))
+        if keys:
+            groups.append(({k: 1.0 for k in keys}, 1.0))
 
 
 def _difficulties(data, coefficients, cells, groups, ties) -> None:
@@ -154,17 +156,6 @@ def _policies(data, cells, ties) -> None:
         # reach gap = 1 - benefited / aware: either of the two gives the other away
         pair = [keys["benefited"], keys["reach_gap"]]
         ties += [(pair, pair), ([keys["aware"]], pair)]
-
-
-def _outlook(data, cells, groups) -> None:
-    for i, dist in enumerate(data["outlook"]):
-        keys = []
-        for j, level in enumerate(dist["levels"]):
-            key = ("outlook", i, j)
-            cells[key] = _stat_cell(level["stat"])
-            keys.append(key)
-        if keys:
-            groups.append(({k: 1.0 for k in keys}, 1.0))
 
 
 def _drivers(data, coefficients, cells, groups) -> None:
