@@ -42,7 +42,7 @@ def test_a_local_cluster_of_two_workers_makes_three_briefs(local_batch):
         # cache and the workers change nothing
         expected = sample_findings(region=code).to_json().encode("utf-8")
         assert (folder / "findings.json").read_bytes() == expected
-    assert local_batch.kernels["reused"] >= 3  # a worker's second brief had warm kernels
+    assert local_batch.kernels["started"] <= 2  # one kernel per worker, for every notebook
 
 
 def _free_port() -> int:
@@ -140,10 +140,8 @@ def test_a_worker_killed_mid_brief_on_a_real_cluster_loses_no_brief(
             assert time.monotonic() < deadline and not job.done(), "no brief got started"
             for worker, keys in client.processing().items():
                 running = _kernels_of(pids.get(worker, -1))
-                # in the middle of a brief: its kernels started and working for a while
-                if keys and len(running) == 3 and min(
-                    time.time() - k.create_time() for k in running
-                ) > 3:
+                # in the middle of a brief: the worker's kernel started and working a while
+                if keys and len(running) == 1 and time.time() - running[0].create_time() > 3:
                     victim, key, orphans = worker, keys[0], running
                     break
             time.sleep(0.2)

@@ -63,10 +63,11 @@ def test_briefs_by_size_on_two_workers_one_failing_in_a_notebook(tmp_path):
         assert (tmp_path / "out" / "2025-by-size" / f"2025-all-{value}" / "brief.pdf").is_file()
     assert "planted failure" in index and "<script" not in index
     assert "融资难融资贵 61.4%" in index and "63.3（62.3–64.3）" in index  # headline figures
-    # every notebook had a kernel from the pool; a worker's second brief took the kernels
-    # of its first (two workers, four briefs)
-    assert result.kernels["started"] + result.kernels["reused"] == 12
-    assert result.kernels["reused"] >= 3
+    # every notebook that ran had a kernel from the pool (the failed brief's drafts
+    # notebook, after its brief notebook, never ran): one kernel per worker (two workers,
+    # four briefs), taken in turn by the notebooks of its briefs, the failed one's too
+    assert result.kernels["started"] + result.kernels["reused"] == 11
+    assert result.kernels["started"] <= 2
     manifest = json.loads(
         (tmp_path / "out/2025-by-size/2025-all-large/manifest.json").read_text(encoding="utf-8")
     )

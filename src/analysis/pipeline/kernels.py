@@ -1,17 +1,19 @@
 """Where a run's kernels come from: fresh for each run, or kept warm across a batch.
 
-A run takes one kernel per notebook. :class:`Fresh` (what ``qifang run`` uses) starts
-them ahead of the notebooks and stops them after. :class:`Warm` (what a batch worker
-uses) keeps each kernel when its notebook succeeded and hands it to the same notebook
-of the next brief, after clearing it: every name the notebook defined is deleted
-(IPython's ``reset``), figures are closed, and the modules stay imported. A fresh kernel
-spends about a second starting and one to two seconds importing pandas, statsmodels,
-matplotlib and the package, and jieba loads its dictionary on first use: a warm kernel
-has done all of that. A kernel whose notebook raised an error in a cell answered
-as usual and is cleared and reused like the others (a batch's failing briefs would
-otherwise start three kernels each); one that died, timed out or was interrupted is
-stopped, never reused; and a kernel its notebook has given back is not stopped when
-another notebook of the same brief fails.
+:class:`Fresh` (what ``qifang run`` uses) gives each notebook a kernel of its own,
+started ahead of it and stopped after it, so that the brief and drafts notebooks run
+side by side on the machine's cores. :class:`Warm` (what a batch worker uses) keeps one
+kernel for all the notebooks of its briefs: a worker runs one brief at a time on a core
+of its own (more cores take more workers), so the notebooks of a brief take turns, and
+each hands the kernel to the next after clearing it (``RESET``): every name the
+notebook defined is deleted (IPython's ``reset``), figures are closed, pandas' display
+options are reset, and the modules stay imported. A fresh kernel spends about a second
+starting and one to two seconds importing pandas, statsmodels, matplotlib and the
+package, and jieba loads its dictionary on first use: a warm kernel has done all of
+that, once per worker. A kernel whose notebook raised an error in a cell answered as
+usual and is cleared and reused like the others; one that died, timed out or was
+interrupted is stopped, never reused; and a kernel its notebook has given back is not
+stopped when another notebook of the same brief fails.
 
 Kernels are plain subprocesses of the process that starts them (a Dask worker's
 processes are daemonic and cannot have multiprocessing children; subprocesses are
@@ -32,12 +34,22 @@ from pathlib import Path
 
 from ._kernel import running
 
-# Run in a warm kernel between two briefs: nothing of the last brief stays visible.
+# Run in a warm kernel between two notebooks: nothing of the last one stays visible.
+# Then what is left (modules, the package's caches) is frozen out of the garbage
+# collector's full passes: they would scan it, tens of megabytes of objects, several
+# times per notebook (IPython's reset alone runs one). Garbage is collected before.
 RESET = (
     "get_ipython().reset(new_session=True)\n"
     "import matplotlib.pyplot as __plt\n"
     "__plt.close('all')\n"
     "del __plt\n"
+    "import pandas as __pd\n"
+    "__pd.reset_option(r'^display\\.')\n"
+    "del __pd\n"
+    "import gc as __gc\n"
+    "__gc.collect()\n"
+    "__gc.freeze()\n"
+    "del __gc\n"
 )
 RESET_TIMEOUT = 10  # seconds
 
@@ -46,6 +58,8 @@ class Fresh:
     """A kernel per notebook per run: started ahead of it, stopped after it; its
     sockets in the run's private folder. ``start(cwd, sockets)`` and ``stop(km)`` are
     the runner's (:mod:`analysis.pipeline.run`)."""
+
+    one_kernel = False  # whether a run's notebooks take turns in one kernel
 
     def __init__(self, sockets: Path | None, start: Callable, stop: Callable):
         self.sockets = sockets
@@ -64,17 +78,20 @@ class Fresh:
 
 
 class Warm(Fresh):
-    """Kernels kept between the briefs of one batch in this process.
+    """Kernels kept between the briefs of one batch in this process, one kernel for
+    the notebooks of a brief in turn (``one_kernel``).
 
     Thread-safe. The kernels' sockets are in a private folder (0700) of the pool.
     ``close()`` stops every idle kernel and removes that folder; it also runs at exit,
     and after ``idle`` seconds without a brief (a batch whose client went away).
     """
 
+    one_kernel = True
+
     def __init__(self, start: Callable, stop: Callable, idle: float = 600.0):
         super().__init__(Path(tempfile.mkdtemp(prefix=f"qifang-{os.getpid()}-")), start, stop)
         self._lock = threading.Lock()
-        self._idle: dict[tuple[str, str], list] = {}
+        self._idle: dict[str, list] = {}  # working folder -> cleared kernels
         self._timeout = idle
         self._timer: threading.Timer | None = None
         self._busy: set = set()  # kernels a brief holds now
@@ -87,7 +104,7 @@ class Warm(Fresh):
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
-            idle = self._idle.get((str(cwd), notebook), [])
+            idle = self._idle.get(str(cwd), [])
             while idle:
                 km = idle.pop()
                 if km.has_kernel and _alive(km):
@@ -111,7 +128,7 @@ class Warm(Fresh):
             super().done(km, notebook, ok=False)
             return
         with self._lock:
-            self._idle.setdefault((_cwd(km), notebook), []).append(km)
+            self._idle.setdefault(_cwd(km), []).append(km)
             if self._timer is not None:
                 self._timer.cancel()
             self._timer = threading.Timer(self._timeout, self.close)
@@ -120,14 +137,14 @@ class Warm(Fresh):
 
     def close(self) -> None:
         with self._lock:
-            kernels = [(km, nb) for (_, nb), kms in self._idle.items() for km in kms]
+            kernels = [km for kms in self._idle.values() for km in kms]
             self._idle.clear()
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
-        for km, nb in kernels:
+        for km in kernels:
             with contextlib.suppress(Exception):  # a kernel already gone
-                Fresh.done(self, km, nb, ok=False)
+                Fresh.done(self, km, "", ok=False)
         shutil.rmtree(self.sockets, ignore_errors=True)
 
     def kill_busy(self) -> int:

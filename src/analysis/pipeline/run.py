@@ -209,8 +209,9 @@ def run(
     ):
         source = kernels if kernels is not None else Fresh(sockets, _start_kernel, _stop_kernel)
         # Kernels start (and the exporters import) on the other core while the parameters
-        # are checked and papermill imports: start-up leaves the critical path.
-        for nb in (ANALYSIS, *WRITING):
+        # are checked and papermill imports: start-up leaves the critical path. (Notebooks
+        # that take turns in one kernel take it when their turn comes.)
+        for nb in (ANALYSIS,) if source.one_kernel else (ANALYSIS, *WRITING):
             started_kernels[nb] = _background(_take_kernel, source, nb_dir, nb, ended)
         _background(_import_exporters)
         try:
@@ -230,7 +231,8 @@ def run(
                 say(f"qifang run {name}: parameters checked ({timings['check']:.1f} s)")
                 try:
                     _notebooks(
-                        nb_dir, out, p, timings, say, started_kernels, source, cell_timeout, tell
+                        nb_dir, out, p, timings, say, started_kernels, source, cell_timeout,
+                        ended, tell,
                     )
                     notes = out.work / "drafts" / "check.txt"  # short drafts, for the editor
                     for line in notes.read_text("utf-8").splitlines() if notes.is_file() else ():
@@ -264,11 +266,12 @@ def run(
 
 
 def _notebooks(
-    nb_dir: Path, out, p: Params, timings, say, kernels, source, cell_timeout, tell=None
+    nb_dir: Path, out, p: Params, timings, say, kernels, source, cell_timeout, ended, tell=None
 ) -> None:
     """The analysis notebook, then the brief and drafts notebooks side by side. These
     read only findings.json, so they start as soon as it is written, while the
-    analysis notebook goes on with its tables and charts for researchers. The two
+    analysis notebook goes on with its tables and charts for researchers. (With one
+    kernel for all, as in a batch worker, they run one after the other.) The two
     notebooks that show the charts share them: each is drawn once, in a store in the
     run's folder that lives as long as the notebooks run
     (:mod:`analysis.writing._chartstore`)."""
@@ -283,6 +286,8 @@ def _notebooks(
     jobs = []
 
     def start(nb: str):
+        if nb not in kernels:  # its turn in the one kernel, given back by the last notebook
+            kernels[nb] = _background(_take_kernel, source, nb_dir, nb, ended)
         km = kernels[nb].result()
         km.qifang_taken = True  # its notebook gives it back, whatever happens
         km.qifang_back = False
@@ -313,6 +318,8 @@ def _notebooks(
                 )
             time.sleep(0.05)
         for nb in WRITING:
+            if source.one_kernel:
+                jobs[-1].result()  # the notebook before gives the kernel back when it ends
             start(nb)
         for job in jobs:
             job.result()
