@@ -77,7 +77,8 @@ def panel_design(
     missing = pd.isna(ids)
     rows = np.arange(len(data))
     ids = np.where(missing, np.char.add("visit:", rows.astype(str)), ids.astype(str))
-    cell = data[list(strata)].astype(str).agg("|".join, axis=1).to_numpy()
+    parts = [data[col].astype(str) for col in strata]
+    cell = parts[0].str.cat(parts[1:], sep="|", na_rep="").to_numpy()
     order = np.argsort(pd.to_numeric(data[wave]).to_numpy(), kind="stable")
     latest = pd.Series(cell[order], index=ids[order]).groupby(level=0).last()
     stratum = latest.reindex(ids).to_numpy()
