@@ -159,3 +159,31 @@ def test_bad_batch_arguments_stop_before_any_brief(tmp_path, by, options, messag
     with pytest.raises(QifangError, match=message):
         batch(by, raw, out_root=tmp_path, progress=False, log=None, **options)
     assert not any(tmp_path.iterdir())
+
+
+def test_a_local_cluster_keeps_what_dask_does_while_waiting_rare():
+    from analysis.pipeline.batch import _close, _connect
+
+    def rates(server) -> dict:
+        """What a Dask server was made with: its periodic callbacks (ms) and memory check."""
+        calls = server.periodic_callbacks
+        memory = getattr(server, "memory_manager", None)
+        return {
+            "tick": calls["tick"].callback_time,
+            "monitor": calls["monitor"].callback_time,
+            "profile": "profile" in calls,
+            "memory": getattr(memory, "memory_monitor_interval", None),
+        }
+
+    said: list[str] = []
+    client, cluster, _ = _connect(None, 1, said.append)
+    try:
+        (worker,) = client.run(lambda dask_worker: rates(dask_worker)).values()
+        scheduler = client.run_on_scheduler(lambda dask_scheduler: rates(dask_scheduler))
+        (nanny,) = [rates(n) for n in cluster.workers.values()]
+    finally:
+        _close(client, cluster, "none")
+    assert worker == {"tick": 1000, "monitor": 2000, "profile": False, "memory": 1.0}
+    assert scheduler == {"tick": 1000, "monitor": 2000, "profile": False, "memory": None}
+    assert nanny == {"tick": 1000, "monitor": 2000, "profile": False, "memory": 1.0}
+    assert said[0].startswith("qifang batch on a local cluster, 1 worker")

@@ -518,7 +518,7 @@ def _connect(scheduler: str | None, workers: int, say):
     import dask
     from distributed import Client, LocalCluster
 
-    from analysis.pipeline._worker import has_bokeh
+    from analysis.pipeline._worker import LOCAL_CONFIG, has_bokeh
 
     cluster = None
     if scheduler:
@@ -532,9 +532,7 @@ def _connect(scheduler: str | None, workers: int, say):
         _check_workers(client, scheduler)
         where = f"cluster at {scheduler}"
     else:
-        # No statistical profiler in the workers: it samples a thread that only waits for
-        # kernels, ~0.3 s of CPU per brief (measured, benchmark (e)).
-        with dask.config.set({"distributed.worker.profile.enabled": False}):
+        with dask.config.set(LOCAL_CONFIG):
             cluster = LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
