@@ -4,7 +4,7 @@ A worker may not share the client's disk. The client sends one *bundle* per batc
 the input files, the three notebooks and the cache entry of the shared tables, as
 bytes. A worker writes it once into its own scratch folder (and the entry into its
 own cache), runs each brief it is given as an ordinary :func:`~analysis.pipeline.run.run`
-in a temporary folder, with kernels kept warm from brief to brief, and returns the
+in a temporary folder, with one kernel kept warm from brief to brief, and returns the
 brief's files as bytes; the client puts them in place.
 """
 

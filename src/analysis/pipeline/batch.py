@@ -10,8 +10,8 @@ same tasks to that cluster's workers. Nothing else differs.
 - The inputs, the notebooks and that cache entry go to the workers once, as one bundle
   (workers need not share this machine's disk).
 - Each brief is one task with a readable key (``brief-2025-海东市-…``), ``retries=2``
-  and a ``KERNEL=1`` resource, so a worker makes one brief at a time. Its kernels are
-  subprocesses of the worker, kept warm from brief to brief
+  and a ``KERNEL=1`` resource, so a worker makes one brief at a time. Its notebooks
+  take turns in one kernel, a subprocess of the worker kept warm from brief to brief
   (:class:`analysis.pipeline.kernels.Warm`); every cell has a time limit.
 - A worker that dies takes its brief with it; the scheduler runs it again on another
   worker. A brief that fails in a notebook is reported with the notebook, the cell and
