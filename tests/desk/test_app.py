@@ -234,6 +234,8 @@ def _workers() -> list:
 def test_a_restart_in_the_middle_of_a_job_puts_it_back_in_the_queue(start_desk, slow_notebooks):
     import time
 
+    import psutil
+
     desk = start_desk(notebooks=slow_notebooks)
     c = desk.client()
     d = dataset_id(c.upload("样例", SAMPLE_FILES))
@@ -242,8 +244,17 @@ def test_a_restart_in_the_middle_of_a_job_puts_it_back_in_the_queue(start_desk, 
     time.sleep(2)  # inside the sleeping cell
     mine = [p for p in _workers() if str(desk.data) in " ".join(p.cmdline())]
     assert len(mine) == 1
+    # the process that validated the upload, and its resource tracker
+    helpers = [
+        p
+        for p in psutil.Process(desk.proc.pid).children(recursive=True)
+        if "multiprocessing" in " ".join(p.cmdline())
+    ]
+    assert len(helpers) == 2
     desk.kill()  # the server dies; its runner and the job's worker must notice
     mine[0].wait(timeout=15)
+    _, alive = psutil.wait_procs(helpers, timeout=15)
+    assert not alive  # gone with the server, not left running for ever
     desk.start()
     c = desk.client()
     assert c.wait(job) == "done", c.why(job)
