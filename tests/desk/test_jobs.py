@@ -79,3 +79,26 @@ def test_the_database_is_in_wal_mode(desk):
 
     with db.closing(desk.db) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_runner_whose_desk_died_while_it_started_exits(tmp_path):
+    """The desk gives its runners its pid: one started just before the desk died (a
+    runner restarted during the desk's shutdown) exits instead of polling for ever."""
+    import subprocess
+    import sys
+
+    open_desk(tmp_path / "desk")
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    runner = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "analysis.desk.runner",
+            str(tmp_path / "desk"),
+            "--parent",
+            str(gone.pid),
+        ],
+        timeout=60,
+    )
+    assert runner.returncode == 0

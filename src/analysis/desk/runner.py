@@ -56,6 +56,7 @@ def _supervise(desk: Desk, claim: jobs.Claim, parent: int | None) -> None:
     ]
     if desk.notebooks is not None:
         args += ["--notebooks", str(desk.notebooks)]
+    args += ["--parent", str(os.getpid())]
     worker = subprocess.Popen(args, start_new_session=True)
     stopped = None
     while True:
@@ -220,9 +221,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--worker", nargs=2, metavar=("JOB", "TOKEN"))
     ap.add_argument("--notebooks", type=Path, default=None)
     ap.add_argument("--batch-workers", type=int, default=2)
+    # the process that started this one: given, not read from getppid() here, because
+    # a parent that died while this one started would leave it an orphan for ever
+    ap.add_argument("--parent", type=int, default=None)
     args = ap.parse_args(argv)
     desk = Desk(args.data.resolve(), notebooks=args.notebooks, batch_workers=args.batch_workers)
-    parent = os.getppid()
+    parent = args.parent if args.parent is not None else os.getppid()
     if args.worker:
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
         work(desk, jobs.Claim(int(args.worker[0]), args.worker[1]))

@@ -122,6 +122,8 @@ class Runners:
             str(self.desk.data),
             "--batch-workers",
             str(self.desk.batch_workers),
+            "--parent",
+            str(os.getpid()),
         ]
         if self.desk.notebooks is not None:
             args += ["--notebooks", str(self.desk.notebooks)]
