@@ -164,3 +164,16 @@ def test_an_english_draft_counts_quoted_chinese_by_its_length():
     quote = "“" + "企业反映订单减少回款周期变长" * 3 + "”"
     assert _length(f"In their words: {quote}.", "en") == 3 + 21
     assert _length("Firms, in their own words, said so.", "en") == 7
+
+
+@pytest.mark.parametrize("cell", [{"region": "yushu", "size": "medium"}])
+def test_two_difficulties_of_the_same_share_are_not_the_same_sentence_twice(cell, tmp_path):
+    """A small cell of the sample (玉树 · 中型) where the 参阅's two difficulties are reported
+    by the same share of firms: the second says so instead of repeating the first."""
+    f = sample_findings(**cell)
+    s = suggest(f)
+    drafts = [(d, d.write(tmp_path)[1]) for lang in ("zh", "en") for d in make_drafts(f, s, lang)]
+    summary = {d.lang: d for d, _ in drafts if d.genre == "summary"}
+    assert "同样有" in summary["zh"].markdown
+    assert "The same share of firms" in summary["en"].markdown
+    require(drafts, other_regions=other_region_names(INSTRUMENT, f.scope.region))
