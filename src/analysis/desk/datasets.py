@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import secrets
+import threading
 import time
 import unicodedata
 from concurrent.futures import ProcessPoolExecutor
@@ -208,6 +209,18 @@ def _choices(visits, inst) -> dict[str, list]:
     return out
 
 
+def _exit_with(parent: int) -> None:
+    """In the validating process: exit when the desk's process is gone (a desk that
+    crashed, or was killed, would otherwise leave it and its resource tracker behind)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="qifang-parent-watch", daemon=True).start()
+
+
 class Validator:
     """One long-lived process that validates uploads; replaced if a file breaks it."""
 
@@ -218,13 +231,9 @@ class Validator:
         if self._pool is None:
             import multiprocessing
 
-            from analysis.desk.runner import exit_with  # (the runner imports this module)
-
             ctx = multiprocessing.get_context("spawn")
-            # it exits when the desk's process is gone: a desk that crashed, or was
-            # killed, would otherwise leave it and its resource tracker behind
             self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=ctx, initializer=exit_with, initargs=(os.getpid(),)
+                max_workers=1, mp_context=ctx, initializer=_exit_with, initargs=(os.getpid(),)
             )
         return self._pool
 

@@ -202,14 +202,8 @@ def _plain(desk: Desk, text: str | None) -> str | None:
     return text.replace(str(desk.data) + os.sep, "").replace(str(desk.data), "")
 
 
-def exit_with(parent: int) -> None:
-    """Stop this process, and what it started, once ``parent`` is gone (a thread that
-    looks once a beat): a job's worker whose runner died, the desk's upload-validating
-    process whose desk died."""
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-
-
 def _watch_parent(parent: int) -> None:
+    """A worker whose runner died stops itself and what it started."""
     import psutil
 
     while True:
@@ -234,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     desk = Desk(args.data.resolve(), notebooks=args.notebooks, batch_workers=args.batch_workers)
     parent = args.parent if args.parent is not None else os.getppid()
     if args.worker:
-        exit_with(parent)
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
         work(desk, jobs.Claim(int(args.worker[0]), args.worker[1]))
         return 0
     name = f"{socket.gethostname()}:{os.getpid()}"
